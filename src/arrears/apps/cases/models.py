@@ -1,0 +1,73 @@
+"""Collections cases and their timeline.
+
+One open case per delinquent customer (a database constraint). ``status`` moves only through
+:func:`arrears.apps.cases.services.transition` / ``transition_many``, which check the declared map
+in :mod:`arrears.domain.cases` and write a :class:`CaseEvent`.
+"""
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from arrears.apps.portfolio.models import MONEY, Customer
+from arrears.domain.cases import CaseStatus
+
+CLOSED = [s.value for s in CaseStatus if s.is_closed]
+
+
+class Case(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="cases")
+    status = models.CharField(
+        _("状态"), max_length=24, choices=[(s.value, s.label_zh) for s in CaseStatus], default=CaseStatus.OPEN.value
+    )
+    opened_on = models.DateField(_("立案日"))
+    closed_on = models.DateField(_("结案日"), null=True, blank=True)
+    bucket = models.CharField(_("账龄"), max_length=8)
+    max_dpd = models.IntegerField(_("逾期天数"))
+    total_balance = models.DecimalField(_("欠款余额"), **MONEY)
+    overdue_amount = models.DecimalField(_("逾期金额"), **MONEY, default=0)
+    currency = models.CharField(_("币种"), max_length=3, default="CNY")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    last_run_as_of = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("案件")
+        verbose_name_plural = _("案件")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(closed_on__isnull=True), name="one_open_case_per_customer"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "bucket", "id"], name="case_status_bucket"),
+            models.Index(fields=["bucket", "id"], name="case_bucket"),
+            models.Index(fields=["max_dpd", "id"], name="case_dpd"),
+            models.Index(fields=["assigned_to", "status", "id"], name="case_assignee"),
+        ]
+
+    def __str__(self) -> str:
+        return f"C{self.pk}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED
+
+
+class CaseEvent(models.Model):
+    """One entry of a case's timeline. Append-only: the application never updates or deletes it."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(_("时间"))
+    as_of = models.DateField(_("业务日期"), null=True, blank=True)
+    kind = models.CharField(_("类型"), max_length=32)
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    reason = models.CharField(_("原因"), max_length=255, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["case", "at"], name="case_event_case_at")]

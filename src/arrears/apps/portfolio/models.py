@@ -1,0 +1,178 @@
+"""Portfolio: customers, their contacts, card accounts, statements, delinquency history, runs.
+
+Amounts are ``Decimal`` in the account's currency with two decimals (minor units: fen for CNY,
+cents for TWD). Dates are calendar dates in the debtor's local time zone (``Customer.timezone``).
+"""
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
+
+
+class Customer(models.Model):
+    """A cardholder. One collections case per delinquent customer covers all of their accounts."""
+
+    class Sex(models.TextChoices):
+        MALE = "M", _("男")
+        FEMALE = "F", _("女")
+
+    external_id = models.CharField(_("客户号"), max_length=64, unique=True)
+    name = models.CharField(_("姓名"), max_length=128)
+    national_id = models.CharField(_("身份证号"), max_length=32, blank=True)
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
+    sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices, blank=True)
+    timezone = models.CharField(_("时区"), max_length=64, default="Asia/Shanghai")
+    language = models.CharField(_("语言"), max_length=16, default="zh-hans")
+    district = models.CharField(_("区"), max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("客户")
+        verbose_name_plural = _("客户")
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class Contact(models.Model):
+    """A way to reach a party of the customer: the customer, an emergency contact, a guarantor."""
+
+    class Kind(models.TextChoices):
+        MOBILE = "mobile", _("手机")
+        HOME_PHONE = "home_phone", _("住宅电话")
+        WORK_PHONE = "work_phone", _("单位电话")
+        EMAIL = "email", _("电子邮箱")
+        HOME_ADDRESS = "home_address", _("住址")
+        WORK_ADDRESS = "work_address", _("单位地址")
+
+    class Party(models.TextChoices):
+        DEBTOR = "debtor", _("本人")
+        GUARANTOR = "guarantor", _("担保人")
+        EMERGENCY = "emergency", _("紧急联系人")
+        OTHER = "other", _("其他第三人")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    external_id = models.CharField(max_length=64)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    party = models.CharField(_("联系对象"), max_length=16, choices=Party.choices, default=Party.DEBTOR)
+    party_name = models.CharField(_("联系人姓名"), max_length=128, blank=True)
+    relation = models.CharField(_("关系"), max_length=32, blank=True)
+    value = models.CharField(_("号码或地址"), max_length=255)
+    district = models.CharField(_("区"), max_length=32, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "external_id"], name="contact_natural_key")]
+        verbose_name = _("联系方式")
+        verbose_name_plural = _("联系方式")
+
+
+class CardAccount(models.Model):
+    """A credit-card account and its delinquency as of the last daily run.
+
+    Balances come from the card system's extract (``as_of_extract``); ``dpd`` and ``bucket`` are
+    written by the daily run only (``last_run_as_of``).
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="accounts")
+    external_id = models.CharField(_("卡账户号"), max_length=64, unique=True)
+    product_code = models.CharField(_("产品"), max_length=32, default="CARD")
+    currency = models.CharField(_("币种"), max_length=3, default="CNY")
+    credit_limit = models.DecimalField(_("授信额度"), **MONEY)
+    balance = models.DecimalField(_("账户余额"), **MONEY)
+    principal = models.DecimalField(_("本金"), **MONEY, default=0)
+    interest = models.DecimalField(_("利息"), **MONEY, default=0)
+    fees = models.DecimalField(_("违约金及费用"), **MONEY, default=0)
+    minimum_due = models.DecimalField(_("最低还款额"), **MONEY, default=0)
+    overdue_amount = models.DecimalField(_("逾期金额"), **MONEY, default=0)
+    oldest_unpaid_due_date = models.DateField(_("最早未还到期日"), null=True, blank=True)
+    due_day = models.PositiveSmallIntegerField(_("到期还款日(日)"), default=25)
+    opened_on = models.DateField(_("开户日"), null=True, blank=True)
+    as_of_extract = models.DateField(_("数据日期"))
+    dpd = models.IntegerField(_("逾期天数"), default=0)
+    bucket = models.CharField(_("账龄"), max_length=8, default="M0", db_index=True)
+    last_run_as_of = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("信用卡账户")
+        verbose_name_plural = _("信用卡账户")
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class Statement(models.Model):
+    """One billing cycle's statement (账单)."""
+
+    account = models.ForeignKey(CardAccount, on_delete=models.CASCADE, related_name="statements")
+    statement_date = models.DateField(_("账单日"))
+    due_date = models.DateField(_("到期还款日"))
+    closing_balance = models.DecimalField(_("账单金额"), **MONEY)
+    minimum_due = models.DecimalField(_("最低还款额"), **MONEY)
+    #: Repayment status the card system recorded for this cycle, in months of delay
+    #: (-2 no consumption, -1 paid in full, 0 revolving, 1..8 months late); null when not given.
+    delinquency_status = models.SmallIntegerField(_("还款状态"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-statement_date"]
+        constraints = [models.UniqueConstraint(fields=["account", "statement_date"], name="statement_natural_key")]
+        verbose_name = _("账单")
+        verbose_name_plural = _("账单")
+
+
+class BucketHistory(models.Model):
+    """An account's bucket from ``as_of`` on; a row is written only when the bucket changes."""
+
+    class Roll(models.TextChoices):
+        NEW = "new", _("新入")
+        FORWARD = "forward", _("前滚")
+        BACK = "back", _("回滚")
+        CURE = "cure", _("出催")
+
+    account = models.ForeignKey(CardAccount, on_delete=models.CASCADE, related_name="bucket_history")
+    as_of = models.DateField(_("日期"))
+    dpd = models.IntegerField(_("逾期天数"))
+    bucket = models.CharField(_("账龄"), max_length=8)
+    previous_bucket = models.CharField(_("原账龄"), max_length=8, blank=True)
+    roll = models.CharField(_("迁徙"), max_length=8, choices=Roll.choices)
+
+    class Meta:
+        ordering = ["-as_of"]
+        constraints = [models.UniqueConstraint(fields=["account", "as_of"], name="bucket_history_once_per_day")]
+
+
+class ImportBatch(models.Model):
+    """One loaded extract: its files, checksum and what it changed."""
+
+    format = models.CharField(max_length=16)
+    as_of = models.DateField()
+    checksum = models.CharField(max_length=64)
+    files = models.JSONField(default=list)
+    counts = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["format", "as_of", "checksum"], name="import_once")]
+
+
+class DailyRun(models.Model):
+    """The record of one daily run per business date (``as_of``, in the business time zone)."""
+
+    as_of = models.DateField(unique=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    accounts = models.IntegerField()
+    buckets = models.JSONField(default=dict)
+    cases_open = models.IntegerField()
+    cases_opened = models.IntegerField()
+    cases_closed = models.IntegerField()
+    seconds = models.FloatField()
+    ladder_version = models.CharField(max_length=32)
+    executions = models.IntegerField(default=1)
+
+    class Meta:
+        ordering = ["-as_of"]
