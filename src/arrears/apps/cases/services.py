@@ -1,0 +1,156 @@
+"""Writes to cases. Every status change goes through :func:`transition_many` (or its one-case
+form :func:`transition`), which checks the declared map in :mod:`arrears.domain.cases` and writes
+the timeline event in the same transaction.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from arrears.batch import dbio
+from arrears.domain.cases import CaseStatus, check_transition
+
+from .models import Case, CaseEvent
+
+EVENT_COLUMNS = ("case_id", "at", "as_of", "kind", "from_status", "to_status", "actor_id", "reason", "data")
+
+
+class StaleCase(RuntimeError):
+    """The case's status changed under us (another worker moved it first)."""
+
+
+@dataclass(frozen=True)
+class NewCase:
+    customer_id: int
+    bucket: str
+    max_dpd: int
+    total_balance: Decimal
+    overdue_amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class EventRow:
+    case_id: int
+    kind: str
+    as_of: date | None = None
+    from_status: str = ""
+    to_status: str = ""
+    actor_id: int | None = None
+    reason: str = ""
+    data: dict | None = None
+
+
+def record_events(events: Iterable[EventRow], at: datetime | None = None) -> int:
+    """Append timeline events (bulk). ``at`` defaults to now (aware, UTC)."""
+    at = at or timezone.now()
+    rows = (
+        (e.case_id, at, e.as_of, e.kind, e.from_status, e.to_status, e.actor_id, e.reason, json.dumps(e.data or {}))
+        for e in events
+    )
+    return dbio.bulk_insert(CaseEvent._meta.db_table, EVENT_COLUMNS, rows)
+
+
+def open_cases(new: Sequence[NewCase], as_of: date, reason: str = "daily run: customer delinquent") -> int:
+    """Open one case per customer in ``new`` (status ``open``) with an ``opened`` event each.
+
+    The database's partial unique constraint refuses a second open case for a customer.
+    Returns the number of cases opened. Call inside ``transaction.atomic``.
+    """
+    if not new:
+        return 0
+    table = Case._meta.db_table
+    cols = ("customer_id", "status", "opened_on", "bucket", "max_dpd", "total_balance", "overdue_amount", "currency",
+            "last_run_as_of")
+    dbio.bulk_insert(
+        table,
+        cols,
+        ((n.customer_id, CaseStatus.OPEN.value, as_of, n.bucket, n.max_dpd, n.total_balance, n.overdue_amount,
+          n.currency, as_of) for n in new),
+    )
+    wanted = {n.customer_id: n for n in new}
+    ids = Case.objects.filter(opened_on=as_of, closed_on__isnull=True, status=CaseStatus.OPEN.value).values_list(
+        "id", "customer_id"
+    )
+    events = (
+        EventRow(cid, "opened", as_of, "", CaseStatus.OPEN.value, None, reason,
+                 {"bucket": wanted[cust].bucket, "dpd": wanted[cust].max_dpd})
+        for cid, cust in ids.iterator(chunk_size=20_000) if cust in wanted
+    )
+    record_events(events)
+    return len(new)
+
+
+def update_positions(rows: Sequence[tuple[int, str, str | None, int, Decimal, Decimal]], as_of: date) -> int:
+    """Refresh open cases' figures: rows of ``(case_id, bucket, previous_bucket, max_dpd,
+    total_balance, overdue_amount)``. A bucket change also writes a ``bucket_changed`` event."""
+    if not rows:
+        return 0
+    dbio.bulk_update(
+        Case._meta.db_table,
+        "id",
+        ("bucket", "max_dpd", "total_balance", "overdue_amount", "last_run_as_of"),
+        ((r[0], r[1], r[3], r[4], r[5], as_of) for r in rows),
+    )
+    record_events(
+        EventRow(r[0], "bucket_changed", as_of, data={"from": r[2], "to": r[1], "dpd": r[3]})
+        for r in rows if r[2] is not None and r[1] != r[2]
+    )
+    return len(rows)
+
+
+def transition_many(
+    cases: Sequence[tuple[int, str]],
+    to_status: str | CaseStatus,
+    *,
+    as_of: date | None = None,
+    actor_id: int | None = None,
+    reason: str = "",
+    data: dict | None = None,
+) -> int:
+    """Move each ``(case_id, current_status)`` to ``to_status``.
+
+    Every move is checked against the declared map first (``IllegalTransition`` if any is not
+    allowed: nothing is written). The update is conditional on the status still being the one
+    given, so a concurrent change raises :class:`StaleCase` and the transaction rolls back.
+    Closing sets ``closed_on`` (``as_of``, or today in the business time zone). Writes one
+    ``status_changed`` event per case. Returns the number of cases moved.
+    """
+    target = CaseStatus(to_status)
+    by_from: dict[str, list[int]] = defaultdict(list)
+    for case_id, current in cases:
+        check_transition(current, target)
+        by_from[CaseStatus(current).value].append(case_id)
+    if not by_from:
+        return 0
+    day = as_of or timezone.localdate()
+    closed_on = day if target.is_closed else None
+    moved = 0
+    with transaction.atomic():
+        for src, ids in by_from.items():
+            for i in range(0, len(ids), 5_000):
+                chunk = ids[i: i + 5_000]
+                n = Case.objects.filter(id__in=chunk, status=src).update(status=target.value, closed_on=closed_on)
+                if n != len(chunk):
+                    raise StaleCase(f"{len(chunk) - n} case(s) were no longer {src!r}")
+                moved += n
+        record_events(
+            EventRow(cid, "status_changed", as_of, src, target.value, actor_id, reason, data)
+            for src, ids in by_from.items() for cid in ids
+        )
+    return moved
+
+
+def transition(case: Case, to_status: str | CaseStatus, *, actor=None, reason: str = "", as_of: date | None = None) -> Case:
+    """Move one case (see :func:`transition_many`); returns the refreshed case."""
+    transition_many([(case.pk, case.status)], to_status, as_of=as_of, actor_id=getattr(actor, "pk", None),
+                    reason=reason)
+    case.refresh_from_db()
+    return case

@@ -1,0 +1,53 @@
+"""Progress and result output for long commands (import, run, bench).
+
+On a terminal, steps are shown live with elapsed time (rich); every step is also logged. With
+``--json`` nothing but the final JSON object is printed to stdout.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from contextlib import contextmanager
+
+from rich.console import Console
+
+log = logging.getLogger("arrears.ops")
+
+
+class Reporter:
+    def __init__(self, json_mode: bool, name: str) -> None:
+        self.json_mode = json_mode
+        self.name = name
+        self.t0 = time.perf_counter()
+        self.console = Console(stderr=True) if sys.stderr.isatty() and not json_mode else None
+        self._status = None
+
+    def step(self, message: str) -> None:
+        elapsed = time.perf_counter() - self.t0
+        log.info("%s: %s", self.name, message)
+        if self._status is not None:
+            self._status.update(f"[bold]{self.name}[/]: {message} ({elapsed:.1f}s)")
+            self.console.log(message)
+        elif not self.json_mode:
+            print(f"[{elapsed:7.1f}s] {message}", file=sys.stderr, flush=True)
+
+    @contextmanager
+    def running(self):
+        if self.console is not None:
+            with self.console.status(f"[bold]{self.name}[/]") as status:
+                self._status = status
+                try:
+                    yield self
+                finally:
+                    self._status = None
+        else:
+            yield self
+
+    def result(self, payload: dict, human: str | None = None) -> None:
+        if self.json_mode:
+            sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+        else:
+            sys.stdout.write((human or json.dumps(payload, ensure_ascii=False, indent=2, default=str)) + "\n")
+        sys.stdout.flush()

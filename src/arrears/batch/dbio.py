@@ -1,0 +1,137 @@
+"""Bulk movement of rows between the database of record and the vectorised engine.
+
+One mechanism for every bulk write of the project (intake, daily run, benchmark set-up): rows go
+in with ``COPY … FROM STDIN`` on PostgreSQL and ``executemany`` inside the caller's transaction on
+SQLite; updates go through a temporary table and one ``UPDATE … FROM`` statement (SQLite ≥ 3.33
+and PostgreSQL both support it). Never a row-at-a-time ORM save.
+
+Values: ``Decimal`` for money, ``datetime.date`` for dates, aware ``datetime`` for instants, or
+``None``. On SQLite dates and instants are written as ISO text (what Django stores there).
+"""
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+from django.db import connection
+
+BATCH = 20_000
+
+
+def vendor() -> str:
+    """``"postgresql"`` or ``"sqlite"``."""
+    return connection.vendor
+
+
+def _sqlite_value(v: Any) -> Any:
+    if isinstance(v, datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return str(v)
+    return v
+
+
+def bulk_insert(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Insert ``rows`` (tuples in ``columns`` order) into ``table``; returns the row count.
+
+    Must run inside the caller's transaction (``transaction.atomic``) so a failure leaves nothing.
+    """
+    cols = ", ".join(columns)
+    n = 0
+    with connection.cursor() as cur:
+        if vendor() == "postgresql":
+            raw = cur.cursor  # psycopg 3 cursor
+            with raw.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    n += 1
+        else:
+            sql = f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})"
+            it = iter(rows)
+            while chunk := list(itertools.islice(it, BATCH)):
+                cur.executemany(sql, [tuple(_sqlite_value(v) for v in r) for r in chunk])
+                n += len(chunk)
+    return n
+
+
+def bulk_insert_arrow(table: str, data: pa.Table) -> int:
+    """Insert an Arrow table whose column names are the target's column names."""
+    return bulk_insert(table, data.column_names, iter_arrow_rows(data))
+
+
+def iter_arrow_rows(data: pa.Table) -> Iterable[tuple]:
+    """Yield the rows of an Arrow table as Python tuples, batch by batch (bounded memory)."""
+    for batch in data.to_batches(max_chunksize=BATCH):
+        cols = [c.to_pylist() for c in batch.columns]
+        yield from zip(*cols)
+
+
+def bulk_update(table: str, key: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Set ``columns`` of ``table`` for each row ``(key_value, *column_values)``; returns rows given.
+
+    Uses a temporary table typed like the target and a single ``UPDATE … FROM``.
+    """
+    tmp = f"tmp_upd_{table}"
+    cols = [key, *columns]
+    with connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {tmp}")
+        cur.execute(f"CREATE TEMP TABLE {tmp} AS SELECT {', '.join(cols)} FROM {table} WHERE 1 = 0")
+    n = bulk_insert(tmp, cols, rows)
+    if n:
+        sets = ", ".join(f"{c} = {tmp}.{c}" for c in columns)
+        with connection.cursor() as cur:
+            if vendor() == "postgresql":
+                cur.execute(f"ANALYZE {tmp}")
+            cur.execute(f"UPDATE {table} SET {sets} FROM {tmp} WHERE {table}.{key} = {tmp}.{key}")
+    with connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {tmp}")
+    return n
+
+
+def read_arrow(sql: str, params: Sequence[Any] = (), schema: pa.Schema | None = None) -> pa.Table:
+    """Run a query and return its result as an Arrow table.
+
+    On PostgreSQL the result streams through ``COPY (…) TO STDOUT`` as CSV; on SQLite through the
+    cursor. ``schema`` (column names → Arrow types) types the result; money should be selected as
+    text (``CAST(x AS TEXT)``) and typed ``decimal128(16, 2)`` so it stays exact.
+    """
+    with connection.cursor() as cur:
+        if vendor() == "postgresql":
+            raw = cur.cursor
+            q = raw.mogrify(sql, params) if params else sql
+            buf = io.BytesIO()
+            with raw.copy(f"COPY ({q}) TO STDOUT WITH (FORMAT csv, HEADER true)") as copy:
+                for block in copy:
+                    buf.write(block)
+            buf.seek(0)
+            import pyarrow.csv as pacsv
+
+            names = schema.names if schema is not None else None
+            convert = pacsv.ConvertOptions(
+                column_types={f.name: f.type for f in schema} if schema is not None else None,
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+            )
+            t = pacsv.read_csv(buf, convert_options=convert)
+            return t.select(names) if names else t
+        cur.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+    columns = list(zip(*rows)) if rows else [[] for _ in names]
+    arrays = {}
+    for i, name in enumerate(names):
+        typ = schema.field(name).type if schema is not None else None
+        values = list(columns[i])
+        if typ is not None and pa.types.is_decimal(typ):
+            values = [None if v is None else Decimal(str(v)) for v in values]
+        elif typ is not None and pa.types.is_date(typ):
+            values = [None if v is None else (v if isinstance(v, date) else date.fromisoformat(v)) for v in values]
+        arrays[name] = pa.array(values, type=typ)
+    return pa.table(arrays)
