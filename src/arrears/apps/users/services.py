@@ -86,5 +86,5 @@ def ensure_demo_users(password: str | None = None) -> list[tuple[str, str, str |
             user.save()
             user.groups.add(groups[r.code])
             out.append((user.username, r.code, shown))
-            log.info("demo user %s (%s) %s", user.username, r.code, "created" if created else "updated")
+            log.debug("demo user %s (%s) %s", user.username, r.code, "created" if created else "updated")
     return out

@@ -1,0 +1,135 @@
+"""``arrears bench daily_run --accounts N [--json] [--database-url URL] [--threads 2]``
+
+Times the daily run on a synthetic portfolio of N accounts drawn from the UCI distributions (the
+Parquet that ``arrears/tools/engine_baseline.py N`` writes, built once under ``var/bench``), and
+prints accounts per second, peak memory, and the ratio of our vectorised delinquency step to the
+baseline's bare DuckDB query timed in the same run.
+
+The database is a fresh one: a temporary SQLite file by default, or a new database created on the
+PostgreSQL server of ``--database-url`` (``postgres://user@host:port/any``) and dropped afterwards.
+Loading it is set-up and timed separately (``load_s``); ``run_s`` is the whole daily run with its
+database writes. Set-up and run happen in child processes so ``peak_rss_mb`` is the run's own.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from arrears.apps.ops.progress import Reporter
+
+
+def _child(args: list[str], url: str) -> dict:
+    env = {**os.environ, "ARREARS_DATABASE_URL": url}
+    proc = subprocess.run([sys.executable, "-m", "arrears.manage", *args], env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise CommandError(f"bench step {' '.join(args)} failed:\n{proc.stderr[-4000:]}")
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    return json.loads(lines[-1]) if lines else {}
+
+
+class Command(BaseCommand):
+    help = "Benchmarks: `bench daily_run --accounts N`."
+
+    def add_arguments(self, parser):
+        parser.add_argument("target", choices=["daily_run"])
+        parser.add_argument("--accounts", type=int, default=1_000_000)
+        parser.add_argument("--json", action="store_true")
+        parser.add_argument("--database-url", default=None, help="PostgreSQL server to bench on (default: SQLite)")
+        parser.add_argument("--threads", type=int, default=2)
+        parser.add_argument("--step", choices=["load", "run"], default=None, help=__import__("argparse").SUPPRESS)
+        parser.add_argument("--parquet", default=None, help=__import__("argparse").SUPPRESS)
+
+    def handle(self, *args, **opts):
+        if opts["step"]:
+            return self._step(opts)
+        from arrears.batch import bench
+
+        rep = Reporter(opts["json"], "bench daily_run")
+        n = opts["accounts"]
+        with rep.running():
+            rep.step(f"building the baseline portfolio of {n:,} accounts (once)")
+            path, build_s = bench.portfolio_path(n, bench.bench_dir(), opts["threads"])
+            rep.step("timing the bare DuckDB query and our vectorised step on the same file")
+            step = bench.time_vectorised_step(path, opts["threads"])
+            url, cleanup = self._fresh_database(opts["database_url"], n)
+            try:
+                rep.step("migrating a fresh database")
+                env_args = ["--parquet", str(path), "--accounts", str(n), "--json"]
+                subprocess.run([sys.executable, "-m", "arrears.manage", "migrate", "-v", "0"],
+                               env={**os.environ, "ARREARS_DATABASE_URL": url}, check=True)
+                rep.step("bulk-loading the portfolio")
+                load = _child(["bench", "daily_run", "--step", "load", *env_args], url)
+                rep.step("timing the daily run")
+                run = _child(["bench", "daily_run", "--step", "run", *env_args], url)
+            finally:
+                cleanup()
+        payload = {
+            "accounts": n,
+            "database": "postgresql" if url.startswith("postgres") else "sqlite",
+            "threads": opts["threads"],
+            "bare_query_s": step["bare_query_s"],
+            "vectorised_step_s": step["vectorised_step_s"],
+            "vectorised_vs_bare_ratio": step["ratio"],
+            "agrees_with_baseline": step["agrees_with_baseline"],
+            "load_s": load["load_s"],
+            "run_s": run["seconds"],
+            "accounts_per_s": round(n / run["seconds"]) if run["seconds"] else None,
+            "peak_rss_mb": run["peak_rss_mb"],
+            "cases_opened": run["cases_opened"],
+            "buckets": run["buckets"],
+        }
+        human = (
+            f"{n:,} accounts on {payload['database']}: daily run {payload['run_s']} s "
+            f"({payload['accounts_per_s']:,} accounts/s, peak {payload['peak_rss_mb']} MB); "
+            f"vectorised step {payload['vectorised_step_s']} s vs bare query {payload['bare_query_s']} s "
+            f"= {payload['vectorised_vs_bare_ratio']}x; set-up load {payload['load_s']} s"
+        )
+        rep.result(payload, human)
+
+    def _fresh_database(self, server_url: str | None, n: int):
+        if not server_url:
+            d = tempfile.mkdtemp(prefix="arrears-bench-")
+            path = Path(d) / "bench.sqlite3"
+
+            def cleanup():
+                for suffix in ("", "-wal", "-shm"):
+                    Path(str(path) + suffix).unlink(missing_ok=True)
+                os.rmdir(d)
+
+            return f"sqlite:///{path}", cleanup
+        import dj_database_url
+        import psycopg
+
+        cfg = dj_database_url.parse(server_url)
+        name = f"arrears_bench_{n}_{os.getpid()}_{int(time.time())}"
+        admin = dict(host=cfg["HOST"], port=cfg["PORT"] or 5432, user=cfg["USER"], password=cfg["PASSWORD"] or None,
+                     dbname="postgres", autocommit=True)
+        with psycopg.connect(**admin) as c:
+            c.execute(f'CREATE DATABASE "{name}"')
+        base = server_url.rsplit("/", 1)[0]
+
+        def cleanup():
+            with psycopg.connect(**admin) as c:
+                c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+        return f"{base}/{name}", cleanup
+
+    def _step(self, opts):
+        from arrears.batch import bench
+
+        path = Path(opts["parquet"])
+        if opts["step"] == "load":
+            out = bench.load_portfolio(path)
+        else:
+            from arrears.batch.daily import run_daily
+
+            result = run_daily(bench.AS_OF)
+            out = {**result.summary(), "peak_rss_mb": bench.peak_rss_mb()}
+        self.stdout.write(json.dumps(out, default=str))

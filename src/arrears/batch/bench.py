@@ -1,0 +1,125 @@
+"""Benchmark of the daily run on a synthetic portfolio drawn from the UCI distributions.
+
+The portfolio is the Parquet file that ``arrears/tools/engine_baseline.py`` (the bare-engine
+baseline) writes: ``account_id, customer_id, credit_limit, balance, oldest_unpaid_due_date`` as of
+2026-11-30, customers holding 1–3 accounts. Both the baseline's bare DuckDB query and our
+vectorised delinquency step are timed on the same file in the same process, and their ratio is
+reported. The whole daily run (reads, DuckDB, bulk writes, cases and events) is timed against a
+fresh database loaded from the same file.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import resource
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from arrears.batch import dbio, transforms
+from arrears.rules import load_bucket_ladder
+
+AS_OF = date(2026, 11, 30)
+
+
+def baseline_module():
+    """The baseline script, loaded from ``arrears/tools/engine_baseline.py`` unchanged."""
+    path = Path(settings.PACKAGE_DIR) / "tools" / "engine_baseline.py"
+    spec = importlib.util.spec_from_file_location("engine_baseline", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def portfolio_path(n: int, directory: Path, threads: int = 2) -> tuple[Path, float]:
+    """Build (once) the baseline's Parquet portfolio of ``n`` accounts; returns (path, build seconds)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"portfolio_{n}.parquet"
+    t0 = time.perf_counter()
+    if not path.exists():
+        con = duckdb.connect()
+        con.execute(f"SET threads={threads}")
+        baseline_module().build(con, n, str(path))
+    return path, time.perf_counter() - t0
+
+
+def _accounts_relation(con: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyRelation:
+    return con.read_parquet(str(path)).project(
+        "account_id + 1 AS account_id, customer_id + 1 AS customer_id, 'TWD' AS currency, "
+        "balance::DECIMAL(16,2) AS balance, 0::DECIMAL(16,2) AS overdue_amount, "
+        "oldest_unpaid_due_date::DATE AS oldest_unpaid_due_date, NULL::VARCHAR AS prev_bucket, "
+        "NULL::BIGINT AS prev_dpd"
+    )
+
+
+def time_vectorised_step(path: Path, threads: int = 2, repeat: int = 3) -> dict:
+    """Best-of-``repeat`` seconds of the baseline's bare query and of our delinquency step
+    (DPD, bucket, roll per account; per-customer positions; counts per bucket) on the same file."""
+    ladder = load_bucket_ladder()
+    base = baseline_module()
+    con = duckdb.connect()
+    con.execute(f"SET threads={threads}")
+    bare, ours = [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        base_res = base.query(con, str(path))
+        bare.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        acc = transforms.delinquency(_accounts_relation(con, path), AS_OF, ladder)
+        acc = con.from_arrow(acc.to_arrow_table())
+        counts = dict(acc.aggregate("bucket, count(*)", "bucket").fetchall())
+        cases = transforms.customer_positions(acc, ladder).filter("delinquent").aggregate("count(*)").fetchone()[0]
+        ours.append(time.perf_counter() - t0)
+    agree = {k: v for k, v in counts.items() if v} == {k: v for k, v in base_res["buckets"].items() if v} and \
+        cases == base_res["cases"]
+    return {"bare_query_s": round(min(bare), 4), "vectorised_step_s": round(min(ours), 4),
+            "ratio": round(min(ours) / min(bare), 2), "agrees_with_baseline": agree,
+            "buckets": counts, "delinquent_customers": cases}
+
+
+def load_portfolio(path: Path) -> dict:
+    """Bulk-load the Parquet portfolio into the (empty, migrated) database of record."""
+    from arrears.apps.portfolio.models import CardAccount, Customer
+
+    con = duckdb.connect()
+    now = timezone.now()
+    t0 = time.perf_counter()
+    customers = con.read_parquet(str(path)).aggregate("customer_id + 1 AS id", "customer_id").order("id")
+    accounts = con.read_parquet(str(path)).project(
+        "account_id + 1 AS id, customer_id + 1 AS customer_id, credit_limit, balance, "
+        "oldest_unpaid_due_date::DATE AS d"
+    ).order("id")
+    with transaction.atomic():
+        n_c = dbio.bulk_insert(
+            Customer._meta.db_table,
+            ("id", "external_id", "name", "national_id", "birth_date", "sex", "timezone", "language", "district",
+             "created_at"),
+            ((i, f"BENCH{i:09d}", "", "", None, "", "Asia/Shanghai", "zh-hans", "", now)
+             for (i,) in dbio.iter_arrow_rows(customers.to_arrow_table())),
+        )
+        n_a = dbio.bulk_insert(
+            CardAccount._meta.db_table,
+            ("id", "customer_id", "external_id", "product_code", "currency", "credit_limit", "balance", "principal",
+             "interest", "fees", "minimum_due", "overdue_amount", "oldest_unpaid_due_date", "due_day", "opened_on",
+             "as_of_extract", "dpd", "bucket", "last_run_as_of"),
+            ((i, c, f"BENCH-A{i:010d}", "BENCH", "TWD", lim, bal, bal, 0, 0, 0, 0, d, 25, None, AS_OF, 0, "M0", None)
+             for i, c, lim, bal, d in dbio.iter_arrow_rows(accounts.to_arrow_table())),
+        )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
+    return {"customers": n_c, "accounts": n_a, "load_s": round(time.perf_counter() - t0, 2)}
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def bench_dir() -> Path:
+    return Path(os.environ.get("ARREARS_BENCH_DIR", settings.VAR_DIR / "bench"))
+
