@@ -63,7 +63,7 @@ _SYMBOLS: dict[str, dict[str, str]] = {
     },
 }
 
-_PLAIN_DECIMAL = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
+_PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")  # ASCII digits only; used with fullmatch
 
 
 def to_decimal(value: object, what: str = "amount") -> Decimal:
@@ -81,7 +81,7 @@ def to_decimal(value: object, what: str = "amount") -> Decimal:
     elif isinstance(value, int):
         d = Decimal(value)
     elif isinstance(value, str):
-        if not _PLAIN_DECIMAL.match(value):
+        if not _PLAIN_DECIMAL.fullmatch(value):
             raise DomainError(
                 f"{what}: {value!r} is not a plain decimal string (expected e.g. '1234.50'; "
                 "no grouping separators, currency symbols, spaces or exponents)"
@@ -116,7 +116,8 @@ def quantize(d: Decimal, minor_units: int = 2) -> Decimal:
 def money(value: Decimal | int | str, *, round_: bool = False) -> Decimal:
     """Parse/validate an amount and return it as a 2-decimal Decimal (e.g. ``Decimal("1234.50")``).
 
-    Accepts a :class:`Decimal`, an ``int`` or a plain decimal string (``"1234.50"``, ``"-3"``).
+    Accepts a :class:`Decimal`, an ``int`` or a plain decimal string: ASCII digits, optional sign,
+    optional point with digits on both sides (``"1234.50"``, ``"-3"``; not ``".5"`` or ``"1."``).
 
     Raises:
         TypeError: ``value`` is a float, a bool or another non-amount type.

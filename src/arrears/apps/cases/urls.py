@@ -5,4 +5,5 @@ from . import views
 app_name = "cases"
 urlpatterns = [
     path("", views.case_list, name="list"),
+    path("<int:pk>/", views.case_detail, name="detail"),
 ]

@@ -17,7 +17,8 @@ log = logging.getLogger("arrears.ops")
 
 
 class Reporter:
-    def __init__(self, json_mode: bool, name: str) -> None:
+    def __init__(self, json_mode: bool, name: str, out=None) -> None:
+        self.out = out if out is not None else sys.stdout
         self.json_mode = json_mode
         self.name = name
         self.t0 = time.perf_counter()
@@ -47,7 +48,7 @@ class Reporter:
 
     def result(self, payload: dict, human: str | None = None) -> None:
         if self.json_mode:
-            sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+            self.out.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
         else:
-            sys.stdout.write((human or json.dumps(payload, ensure_ascii=False, indent=2, default=str)) + "\n")
-        sys.stdout.flush()
+            self.out.write((human or json.dumps(payload, ensure_ascii=False, indent=2, default=str)) + "\n")
+        self.out.flush()

@@ -17,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print only the JSON result")
 
     def handle(self, *args, **opts):
-        rep = Reporter(opts["json"], "run_daily")
+        rep = Reporter(opts["json"], "run_daily", self.stdout)
         with rep.running():
             try:
                 result = run_daily(opts["as_of"], progress=rep.step)

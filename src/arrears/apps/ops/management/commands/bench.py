@@ -51,7 +51,7 @@ class Command(BaseCommand):
             return self._step(opts)
         from arrears.batch import bench
 
-        rep = Reporter(opts["json"], "bench daily_run")
+        rep = Reporter(opts["json"], "bench daily_run", self.stdout)
         n = opts["accounts"]
         with rep.running():
             rep.step(f"building the baseline portfolio of {n:,} accounts (once)")

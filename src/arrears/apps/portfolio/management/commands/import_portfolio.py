@@ -23,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print only the JSON result")
 
     def handle(self, *args, **opts):
-        rep = Reporter(opts["json"], "import_portfolio")
+        rep = Reporter(opts["json"], "import_portfolio", self.stdout)
         t0 = time.perf_counter()
         with rep.running():
             try:
