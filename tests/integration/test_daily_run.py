@@ -159,8 +159,10 @@ def test_bad_extract_names_file_row_column_and_loads_nothing(tmp_path):
 
 def test_older_extract_is_refused(extract_v1, tmp_path):
     import_(extract_v1, "2026-11-30")
+    old = write_extract(tmp_path / "old", [acct("A1", "C1", "800.00", "0.00", "")])
     with pytest.raises(CommandError, match="older"):
-        import_(extract_v1, "2026-11-01")
+        import_(old, "2026-11-01")
+    assert CardAccount.objects.get(external_id="A1").balance == Decimal("1000.00")
 
 
 def test_run_daily_command_json_shape(extract_v1):

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.db.models import Q
 from django.utils.functional import Promise
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 
 from arrears.apps.cases.models import Case, CaseEvent
 from arrears.apps.payments.models import Payment
@@ -495,7 +495,7 @@ def statement_status_label(status: int | None) -> str:
         return gettext("全额还款")
     if status == 0:
         return gettext("循环信用")
-    return gettext("逾期 %(months)s 期") % {"months": status}
+    return ngettext("逾期 %(months)s 期", "逾期 %(months)s 期", status) % {"months": status}
 
 
 def case_detail(case_id: int) -> CaseDetail:

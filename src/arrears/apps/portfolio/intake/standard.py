@@ -34,7 +34,7 @@ from .extract import (
     read_csv_strings,
 )
 
-__all__ = ["read_standard", "INPUT_COLUMNS", "FORMAT"]
+__all__ = ["read_standard", "write_standard", "INPUT_COLUMNS", "FORMAT"]
 
 FORMAT = "standard"
 
@@ -498,3 +498,32 @@ def read_standard(paths: list[Path] | Path, as_of: date) -> Extract:
         checksum=checksum(FORMAT, [(f"{name}.csv", raw[name]) for name in FILES]),
         format=FORMAT,
     ))
+
+
+def write_standard(extract: Extract, directory: Path) -> list[Path]:
+    """Write ``extract`` as a standard extract (five CSV files) into ``directory``.
+
+    The inverse of :func:`read_standard`: ``read_standard([directory], extract.as_of)`` gives back
+    equal frames. ``paid_at`` is written in UTC with an explicit ``+00:00`` offset; ``local_date``
+    is not written (the reader derives it from the customer's timezone). Useful to turn the UCI
+    portfolio into a sample extract, and for tests.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in FILES:
+        cols = [c.name for c in INPUT_COLUMNS[name]]
+        df = extract.frames()[name]
+        exprs = []
+        for c in cols:
+            dtype = df.schema[c]
+            if isinstance(dtype, pl.Datetime):
+                exprs.append(pl.col(c).dt.convert_time_zone("UTC").dt.to_string("%Y-%m-%dT%H:%M:%S%.f+00:00"))
+            elif dtype == pl.Date:
+                exprs.append(pl.col(c).dt.to_string("%Y-%m-%d"))
+            else:
+                exprs.append(pl.col(c).cast(pl.String))
+        path = directory / f"{name}.csv"
+        df.select(exprs).write_csv(path, null_value="")
+        written.append(path)
+    return written
