@@ -1,7 +1,8 @@
 """Progress and result output for long commands (import, run, bench).
 
-On a terminal, steps are shown live with elapsed time (rich); every step is also logged. With
-``--json`` nothing but the final JSON object is printed to stdout.
+Every step is logged (to stderr, with a timestamp); on a terminal a live status line with the
+elapsed time is shown as well (rich). With ``--json`` stdout carries nothing but the final JSON
+object and stderr only warnings and errors.
 """
 from __future__ import annotations
 
@@ -30,12 +31,22 @@ class Reporter:
         log.info("%s: %s", self.name, message)
         if self._status is not None:
             self._status.update(f"[bold]{self.name}[/]: {message} ({elapsed:.1f}s)")
-            self.console.log(message)
-        elif not self.json_mode:
-            print(f"[{elapsed:7.1f}s] {message}", file=sys.stderr, flush=True)
 
     @contextmanager
     def running(self):
+        """Show a live status line on a terminal; with ``--json`` keep stderr quiet but warnings."""
+        arrears_log = logging.getLogger("arrears")
+        level = arrears_log.level
+        if self.json_mode:
+            arrears_log.setLevel(logging.WARNING)
+        try:
+            with self._live():
+                yield self
+        finally:
+            arrears_log.setLevel(level)
+
+    @contextmanager
+    def _live(self):
         if self.console is not None:
             with self.console.status(f"[bold]{self.name}[/]") as status:
                 self._status = status

@@ -221,6 +221,38 @@ def checksum(fmt: str, parts: Sequence[tuple[str, bytes]]) -> str:
 LINE = "_line"
 
 
+def _is_blank(rec: list[str]) -> bool:
+    return not rec or (len(rec) == 1 and not rec[0].strip())
+
+
+class _CsvError(Exception):
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line, self.reason = line, reason
+
+
+def _records(text: str) -> tuple[list[list[str]], Sequence[int]]:
+    """All CSV records and the line each starts on.
+
+    Fast path: when there are as many records as physical lines (no field spans lines), record j
+    starts on line j + 1. Otherwise the records are re-read one by one to track line numbers.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        records = list(reader)
+    except csv.Error as exc:
+        raise _CsvError(reader.line_num, str(exc)) from exc
+    physical = text.count("\n") + (0 if not text or text.endswith("\n") else 1)
+    if len(records) == physical and "\r" not in text.replace("\r\n", ""):
+        return records, range(1, len(records) + 1)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    starts, prev = [], 0
+    for _ in reader:
+        starts.append(prev + 1)
+        prev = reader.line_num
+    return records, starts
+
+
 def read_csv_strings(label: str, data: bytes) -> tuple[pl.DataFrame | None, list[str], list[Problem]]:
     """Parse CSV bytes into a frame of stripped strings (``""`` → null) plus a ``_line`` column.
 
@@ -237,31 +269,31 @@ def read_csv_strings(label: str, data: bytes) -> tuple[pl.DataFrame | None, list
         return None, [], [Problem(label, line, None, f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})")]
     if text.startswith("\ufeff"):
         text = text[1:]
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header: list[str] | None = None
-    header_line = 1
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    prev = 0
     try:
-        for rec in reader:
-            start, prev = prev + 1, reader.line_num
-            if not rec or (len(rec) == 1 and not rec[0].strip()):
-                continue  # blank line
-            if header is None:
-                header, header_line = [h.strip() for h in rec], start
+        records, starts = _records(text)
+    except _CsvError as exc:
+        return None, [], [Problem(label, exc.line, None, f"malformed CSV: {exc.reason}")]
+    blank = _is_blank
+    first = next((j for j, rec in enumerate(records) if not blank(rec)), None)
+    if first is None:
+        return None, [], [Problem(label, None, None, "file is empty: no header line")]
+    header = [h.strip() for h in records[first]]
+    header_line = starts[first]
+    body, body_starts = records[first + 1:], starts[first + 1:]
+    width = len(header)
+    if all(len(rec) == width for rec in body):  # the usual case: no blank or ragged lines
+        rows, lines = body, list(body_starts)
+    else:
+        rows, lines = [], []
+        for rec, start in zip(body, body_starts):
+            if blank(rec):
                 continue
-            if len(rec) != len(header):
+            if len(rec) != width:
                 problems.append(Problem(label, start, None,
-                                        f"expected {len(header)} fields as in the header, found {len(rec)}"))
+                                        f"expected {width} fields as in the header, found {len(rec)}"))
                 continue
             rows.append(rec)
             lines.append(start)
-    except csv.Error as exc:
-        problems.append(Problem(label, reader.line_num, None, f"malformed CSV: {exc}"))
-        return None, header or [], problems
-    if header is None:
-        return None, [], [Problem(label, None, None, "file is empty: no header line")]
     seen: set[str] = set()
     header_problems: list[Problem] = []
     for h in header:
