@@ -73,7 +73,7 @@ def time_vectorised_step(path: Path, threads: int = 2, repeat: int = 3) -> dict:
         acc = transforms.delinquency(_accounts_relation(con, path), AS_OF, ladder)
         acc = con.from_arrow(acc.to_arrow_table())
         counts = dict(acc.aggregate("bucket, count(*)", "bucket").fetchall())
-        cases = transforms.customer_positions(acc, ladder).filter("delinquent").aggregate("count(*)").fetchone()[0]
+        cases = transforms.customer_positions(acc, ladder).filter("delinquent").aggregate("count(*)").fetchall()[0][0]
         ours.append(time.perf_counter() - t0)
     agree = {k: v for k, v in counts.items() if v} == {k: v for k, v in base_res["buckets"].items() if v} and \
         cases == base_res["cases"]

@@ -60,7 +60,8 @@ class Command(BaseCommand):
         )
         self.stdout.write("\nDemo users (username / role / password):\n")
         for username, role, password in users:
-            self.stdout.write(f"  {username:20s} {role:20s} {password}\n")
+            shown = password or "(unchanged: set ARREARS_DEMO_PASSWORD to reset)"
+            self.stdout.write(f"  {username:20s} {role:20s} {shown}\n")
         if opts["no_serve"]:
             return
         self.stdout.write(f"\nServing the desk on http://{opts['addr']}/ (Ctrl-C to stop)\n")
