@@ -14,8 +14,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
-from django.db.models import Q
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy as _, ngettext
 
@@ -24,6 +26,7 @@ from arrears.apps.payments.models import Payment
 from arrears.apps.portfolio.models import BucketHistory, CardAccount, Contact, Customer, Statement
 from arrears.domain.cases import ACTIVE_STATUSES, CaseStatus
 from arrears.domain.masking import mask_address, mask_email, mask_name, mask_national_id, mask_phone
+from arrears.rules import load_bucket_ladder
 
 #: Page size of the work list, and the most a caller may ask for.
 DEFAULT_LIMIT = 50
@@ -36,8 +39,6 @@ BUCKET_HISTORY_PER_ACCOUNT = 24
 PAYMENTS_PER_CASE = 20
 EVENTS_PER_CASE = 100
 
-#: The default bucket ladder (DESIGN.md glossary): M0 current, M1 1–30 DPD … M7+ over 180.
-BUCKETS: tuple[str, ...] = ("M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7+")
 
 #: Case statuses in the active language (the model's choices carry the Chinese label only).
 STATUS_LABELS: dict[str, Promise] = {
@@ -130,8 +131,14 @@ def status_choices() -> list[tuple[str, str]]:
     return [(s.value, status_label(s.value)) for s in CaseStatus]
 
 
+@lru_cache(maxsize=1)
+def bucket_names() -> tuple[str, ...]:
+    """The bucket names of the packaged ladder (``rules/buckets.yaml``), in ladder order."""
+    return load_bucket_ladder().names
+
+
 def bucket_choices() -> list[tuple[str, str]]:
-    return [(b, b) for b in BUCKETS]
+    return [(b, b) for b in bucket_names()]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,12 +253,15 @@ def _filtered(filters: CaseFilter):
         qs = qs.filter(assigned_to_id=filters.assigned_to_id)
     q = filters.q.strip()
     if q:
-        # Exact matches only: each is a unique, indexed key (no LIKE scan over millions of rows).
-        match = Q(customer__external_id=q) | Q(customer__accounts__external_id=q)
+        # Exact matches only, each on a unique index (no LIKE scan over millions of rows); the
+        # few customer ids are looked up first so that the case query stays an index search.
+        customer_ids = set(Customer.objects.filter(external_id=q).values_list("pk", flat=True))
+        customer_ids |= set(CardAccount.objects.filter(external_id=q).values_list("customer_id", flat=True))
+        match = Q(customer_id__in=sorted(customer_ids))
         number = q[1:] if q[:1] in ("C", "c") else q
         if number.isdigit() and len(number) <= 18:
             match |= Q(pk=int(number))
-        qs = qs.filter(pk__in=Case.objects.filter(match).values("pk"))
+        qs = qs.filter(match)
     return qs
 
 
@@ -446,6 +456,8 @@ class EventView:
     to_label: str
     actor: str
     reason: str
+    #: What changed, in words, for kinds whose data says it (e.g. a bucket change ``M2 → M3``).
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -645,9 +657,6 @@ def case_detail(case_id: int) -> CaseDetail:
 
 def _latest_per_account(qs, date_field: str, n: int) -> dict[int, list]:
     """The latest ``n`` rows per account, newest first, in one query (a window function)."""
-    from django.db.models import F, Window
-    from django.db.models.functions import RowNumber
-
     ranked = qs.annotate(
         _rank=Window(RowNumber(), partition_by=[F("account_id")], order_by=[F(date_field).desc(), F("id").desc()])
     ).filter(_rank__lte=n)
@@ -689,4 +698,16 @@ def _event(e: CaseEvent) -> EventView:
         to_label=status_label(e.to_status) if e.to_status else "",
         actor=e.actor.username if e.actor_id else "",
         reason=e.reason,
+        detail=_event_detail(e.kind, e.data),
     )
+
+
+def _event_detail(kind: str, data) -> str:
+    if not isinstance(data, dict):
+        return ""
+    if kind == "bucket_changed" and data.get("to"):
+        moved = f"{data.get('from') or '–'} → {data['to']}"
+        if isinstance(data.get("dpd"), int):
+            return moved + " · " + ngettext("逾期 %(dpd)s 天", "逾期 %(dpd)s 天", data["dpd"]) % {"dpd": data["dpd"]}
+        return moved
+    return ""

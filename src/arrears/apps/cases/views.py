@@ -6,14 +6,19 @@ full-page load without JavaScript.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import wraps
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, QueryDict
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
+from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from . import selectors
 from .selectors import CaseFilter, CaseNotFound, InvalidCursor
@@ -61,15 +66,34 @@ class CaseFilterForm(forms.Form):
         )
 
 
-def _filter_query(params: QueryDict) -> str:
-    """The query string without the cursor parameters, for building page links."""
-    kept = params.copy()
-    for key in ("after", "before"):
-        kept.pop(key, None)
+def desk_login_required(view):
+    """``login_required`` that, for an htmx request of a logged-out user (session expired), makes
+    the browser go to the login page instead of swapping the login form into the table."""
+    protected = login_required(view)
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated and request.htmx:
+            current = request.htmx.current_url_abs_path or request.get_full_path()
+            return HttpResponseClientRedirect(redirect_to_login(current, settings.LOGIN_URL)["Location"])
+        return protected(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _query(params: QueryDict, *, cursor: bool) -> str:
+    """The list's query string without empty fields (and without the page cursor unless asked)."""
+    kept = QueryDict(mutable=True)
+    for key, values in params.lists():
+        if not cursor and key in ("after", "before"):
+            continue
+        values = [v for v in values if v.strip()]
+        if values:
+            kept.setlist(key, values)
     return kept.urlencode()
 
 
-@login_required
+@desk_login_required
 @require_GET
 def case_list(request):
     form = CaseFilterForm(request.GET or None)
@@ -79,19 +103,24 @@ def case_list(request):
         page = selectors.case_list(form.to_filter(request.user), after=after, before=before)
     except InvalidCursor:
         page = selectors.case_list(form.to_filter(request.user))
+    current_query = _query(request.GET, cursor=True)
+    this_url = reverse("cases:list") + (f"?{current_query}" if current_query else "")
     context = {
         "form": form,
         "page": page,
-        "filter_query": _filter_query(request.GET),
-        "current_query": request.GET.urlencode(),
+        "filter_query": _query(request.GET, cursor=False),
+        "current_query": current_query,
+        "this_url": this_url,
     }
     partial = bool(request.htmx) and not request.htmx.history_restore_request
     response = render(request, "cases/_table.html" if partial else "cases/list.html", context)
+    if partial:
+        push_url(response, this_url)  # the address bar shows the filter without empty fields
     patch_vary_headers(response, ("HX-Request",))
     return response
 
 
-@login_required
+@desk_login_required
 @require_GET
 def case_detail(request, pk: int):
     try:

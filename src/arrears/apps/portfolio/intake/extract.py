@@ -17,7 +17,7 @@ import csv
 import hashlib
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
@@ -307,7 +307,7 @@ def read_csv_strings(label: str, data: bytes) -> tuple[pl.DataFrame | None, list
     columns = list(zip(*rows)) if rows else [()] * len(header)
     df = pl.DataFrame(
         {h: pl.Series(h, list(col), dtype=pl.String) for h, col in zip(header, columns)},
-    ).with_columns(pl.all().str.strip_chars())
+    ).with_columns(pl.all().str.strip_chars().str.replace_all("\r\n", "\n", literal=True))
     df = df.with_columns(
         [pl.when(pl.col(h) == "").then(None).otherwise(pl.col(h)).alias(h) for h in header]
     ).with_columns(pl.Series(LINE, lines, dtype=pl.Int64))

@@ -24,7 +24,6 @@ from .extract import (
     FRAME_SCHEMAS,
     LINE,
     MONEY,
-    UTC_DATETIME,
     Extract,
     ExtractError,
     Problem,
@@ -377,10 +376,21 @@ def _local_dates(payments: pl.DataFrame, accounts: pl.DataFrame, customers: pl.D
     acc = accounts.select("account_id", "customer_id").drop_nulls().unique("account_id", keep="first")
     cus = customers.select("customer_id", "timezone").drop_nulls().unique("customer_id", keep="first")
     df = payments.join(acc, on="account_id", how="left").join(cus, on="customer_id", how="left")
-    local = pl.lit(None, dtype=pl.Date)
+    valid = set(_TIMEZONES)
+    parts = [df.filter(~pl.col("timezone").is_in(list(valid)).fill_null(False) | pl.col("timezone").is_null())
+             .with_columns(pl.lit(None, dtype=pl.Date).alias("local_date"))]
     for tz in df["timezone"].drop_nulls().unique().sort().to_list():
-        local = pl.when(pl.col("timezone") == tz).then(pl.col("paid_at").dt.convert_time_zone(tz).dt.date()).otherwise(local)
-    return df.with_columns(local.alias("local_date"))
+        if tz not in valid:
+            continue  # reported by the row checks
+        part = df.filter(pl.col("timezone") == tz)
+        try:
+            local = part["paid_at"].dt.convert_time_zone(tz).dt.date()
+        except pl.exceptions.PolarsError:  # a zone the system database has but Polars does not
+            zone = zoneinfo.ZoneInfo(tz)
+            local = pl.Series([None if t is None else t.astimezone(zone).date() for t in part["paid_at"]],
+                              dtype=pl.Date)
+        parts.append(part.with_columns(local.alias("local_date")))
+    return pl.concat(parts).sort(LINE)
 
 
 def _cross_checks(t: dict[str, pl.DataFrame], as_of: date) -> tuple[list[Problem], pl.DataFrame]:

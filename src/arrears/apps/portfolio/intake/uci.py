@@ -10,7 +10,7 @@ is documented in ``docs/extract.md`` § "UCI mapping".
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, time
 from pathlib import Path
 
 import pandera.polars as pa
