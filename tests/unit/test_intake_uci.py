@@ -14,7 +14,7 @@ from polars.testing import assert_frame_equal
 from arrears.apps.portfolio.intake import FRAME_SCHEMAS, ExtractError, read_standard, read_uci
 from arrears.apps.portfolio.intake.standard import write_standard
 from arrears.apps.portfolio.intake.synthetic import age_on, district_geometry, districts
-from arrears.apps.portfolio.intake.uci import due_day_for, uci_due_dates
+from arrears.apps.portfolio.intake.uci import AGE_REFERENCE_DATE, due_day_for, uci_due_dates
 from arrears.domain.national_id import validate
 
 UCI = Path(__file__).resolve().parents[2] / "src" / "arrears" / "data" / "uci_default_of_credit_card_clients.csv"
@@ -158,7 +158,7 @@ def test_national_ids_are_valid_and_match_age_and_sex(ext, raw):
     for r in c.iter_rows(named=True):
         parsed = validate(r["national_id"], as_of=AS_OF)
         assert parsed.birth_date == r["birth_date"]
-        assert age_on(r["birth_date"], AS_OF) == r["AGE"]
+        assert age_on(r["birth_date"], AGE_REFERENCE_DATE) == r["AGE"]
         assert parsed.sex == r["sex"] == ("M" if r["SEX"] == 1 else "F")
         assert parsed.area == adcode[r["district"]]
     assert set(ext.customers["timezone"]) == {"Asia/Shanghai"} and set(ext.customers["language"]) == {"zh-hans"}
@@ -241,3 +241,10 @@ def test_missing_uci_column_or_file(tmp_path):
         read_uci(path, AS_OF)
     with pytest.raises(ExtractError, match="file not found"):
         read_uci(tmp_path / "nope.csv", AS_OF)
+
+
+def test_people_do_not_change_between_extracts(ext):
+    """A newer extract updates balances, never identities: personal data ignores the extract date."""
+    later = read_uci(UCI, date(2026, 12, 1))
+    assert_frame_equal(later.customers, ext.customers)
+    assert_frame_equal(later.contacts, ext.contacts)

@@ -42,6 +42,8 @@ def bulk_insert(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
     """Insert ``rows`` (tuples in ``columns`` order) into ``table``; returns the row count.
 
     Must run inside the caller's transaction (``transaction.atomic``) so a failure leaves nothing.
+    ``rows`` must not read from the database while it is consumed (on PostgreSQL the connection
+    is busy with the ``COPY``): materialise such reads first.
     """
     cols = ", ".join(columns)
     n = 0

@@ -76,13 +76,13 @@ def open_cases(new: Sequence[NewCase], as_of: date, reason: str = "daily run: cu
           n.currency, as_of) for n in new),
     )
     wanted = {n.customer_id: n for n in new}
-    ids = Case.objects.filter(opened_on=as_of, closed_on__isnull=True, status=CaseStatus.OPEN.value).values_list(
-        "id", "customer_id"
-    )
+    # read the new ids completely before writing: a COPY cannot share the connection with a cursor
+    ids = list(Case.objects.filter(opened_on=as_of, closed_on__isnull=True, status=CaseStatus.OPEN.value)
+               .values_list("id", "customer_id"))
     events = (
         EventRow(cid, "opened", as_of, "", CaseStatus.OPEN.value, None, reason,
                  {"bucket": wanted[cust].bucket, "dpd": wanted[cust].max_dpd})
-        for cid, cust in ids.iterator(chunk_size=20_000) if cust in wanted
+        for cid, cust in ids if cust in wanted
     )
     record_events(events)
     return len(new)

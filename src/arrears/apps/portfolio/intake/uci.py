@@ -59,6 +59,12 @@ def due_day_for(uci_id: int) -> int:
     return (uci_id * 7) % 31 + 1
 
 
+#: UCI's AGE is taken as the age on this date, not on the extract date, so that a person's synthetic
+#: data (birth date, 身份证号, name, address) is the same in every extract: a newer extract updates
+#: balances, never identities.
+AGE_REFERENCE_DATE = date(2026, 1, 1)
+
+
 def uci_due_dates(due_day: int, as_of: date) -> list[date]:
     """Due dates of statements 1..6 (1 = the latest UCI cycle, September 2005).
 
@@ -258,7 +264,7 @@ def read_uci(path: Path, as_of: date) -> Extract:
         u["ID"].to_list(), u["AGE"].to_list(),
         ["M" if s == 1 else "F" for s in u["SEX"].to_list()],
         [m == 1 for m in u["MARRIAGE"].to_list()],
-        as_of,
+        AGE_REFERENCE_DATE,
     )
     p = people.with_columns(customer_id=u["customer_id"])
     customers = p.select(
