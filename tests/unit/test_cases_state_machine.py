@@ -79,5 +79,13 @@ def test_unknown_status_is_a_value_error():
 
 
 @pytest.mark.parametrize("status", ALL, ids=lambda s: s.value)
-def test_every_status_has_both_labels(status):
-    assert status.label_zh and status.label_en
+def test_every_status_has_a_display_name_in_both_languages(status):
+    from django.utils import translation
+
+    from arrears.apps.cases.models import STATUS_LABELS
+
+    with translation.override("zh-hans"):
+        zh = str(STATUS_LABELS[status.value])
+    with translation.override("en"):
+        en = str(STATUS_LABELS[status.value])
+    assert zh and en and zh != en

@@ -191,7 +191,7 @@ def run_daily(as_of: date, ladder: BucketLadder | None = None, progress: Progres
         updated = case_services.update_positions(to_update, as_of)
         to_close = list(dbio.iter_arrow_rows(_table(actions.filter("action = 'close'").project("case_id, status"))))
         closed = case_services.transition_many(
-            to_close, CaseStatus.CLOSED_CURED, as_of=as_of, reason="daily run: all accounts current (cured)"
+            to_close, CaseStatus.CLOSED_CURED, as_of=as_of, reason=case_services.REASON_CURED
         )
         cases_open = Case.objects.filter(closed_on__isnull=True).count()
         seconds = round(time.perf_counter() - t0, 3)

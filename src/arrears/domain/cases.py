@@ -24,24 +24,6 @@ class CaseStatus(str, Enum):
     def is_closed(self) -> bool:
         return self.value.startswith("closed_")
 
-    @property
-    def label_zh(self) -> str:
-        return _LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        return _LABELS[self][1]
-
-
-_LABELS = {
-    CaseStatus.OPEN: ("新案", "Open"),
-    CaseStatus.IN_COLLECTION: ("催收中", "In collection"),
-    CaseStatus.ON_HOLD: ("暂停催收", "On hold"),
-    CaseStatus.CLOSED_CURED: ("已出催", "Closed: cured"),
-    CaseStatus.CLOSED_PAID: ("已结清", "Closed: paid in full"),
-    CaseStatus.CLOSED_WRITTEN_OFF: ("已核销", "Closed: written off"),
-    CaseStatus.CLOSED_RECALLED: ("已撤案", "Closed: recalled"),
-}
 
 _ACTIVE = (CaseStatus.OPEN, CaseStatus.IN_COLLECTION, CaseStatus.ON_HOLD)
 _CLOSED = tuple(s for s in CaseStatus if s.is_closed)

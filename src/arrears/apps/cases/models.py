@@ -8,17 +8,29 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from arrears.apps.portfolio.models import MONEY, Customer
 from arrears.domain.cases import CaseStatus
 
 CLOSED = [s.value for s in CaseStatus if s.is_closed]
 
+#: Display names of the case statuses (the statuses and their transitions live in the domain).
+STATUS_LABELS = {
+    CaseStatus.OPEN.value: _("新案"),
+    CaseStatus.IN_COLLECTION.value: _("催收中"),
+    CaseStatus.ON_HOLD.value: _("暂停催收"),
+    CaseStatus.CLOSED_CURED.value: _("已出催"),
+    CaseStatus.CLOSED_PAID.value: _("已结清"),
+    CaseStatus.CLOSED_WRITTEN_OFF.value: _("已核销"),
+    CaseStatus.CLOSED_RECALLED.value: _("已撤案"),
+}
+
 
 class Case(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="cases")
     status = models.CharField(
-        _("状态"), max_length=24, choices=[(s.value, s.label_zh) for s in CaseStatus], default=CaseStatus.OPEN.value
+        _("状态"), max_length=24, choices=list(STATUS_LABELS.items()), default=CaseStatus.OPEN.value
     )
     opened_on = models.DateField(_("立案日"))
     closed_on = models.DateField(_("结案日"), null=True, blank=True)
@@ -34,17 +46,19 @@ class Case(models.Model):
 
     class Meta:
         verbose_name = _("案件")
-        verbose_name_plural = _("案件")
+        verbose_name_plural = pgettext_lazy("plural", "案件")
         constraints = [
             models.UniqueConstraint(
                 fields=["customer"], condition=Q(closed_on__isnull=True), name="one_open_case_per_customer"
             )
         ]
+        # the desk lists cases by worst DPD first (keyset pagination on max_dpd, id) under filters
         indexes = [
-            models.Index(fields=["status", "bucket", "id"], name="case_status_bucket"),
-            models.Index(fields=["bucket", "id"], name="case_bucket"),
             models.Index(fields=["max_dpd", "id"], name="case_dpd"),
-            models.Index(fields=["assigned_to", "status", "id"], name="case_assignee"),
+            models.Index(fields=["bucket", "max_dpd", "id"], name="case_bucket_dpd"),
+            models.Index(fields=["status", "max_dpd", "id"], name="case_status_dpd"),
+            models.Index(fields=["status", "bucket", "max_dpd", "id"], name="case_status_bucket_dpd"),
+            models.Index(fields=["assigned_to", "status", "max_dpd", "id"], name="case_assignee"),
         ]
 
     def __str__(self) -> str:
@@ -56,12 +70,22 @@ class Case(models.Model):
 
 
 class CaseEvent(models.Model):
-    """One entry of a case's timeline. Append-only: the application never updates or deletes it."""
+    """One entry of a case's timeline. Append-only: the application never updates or deletes it.
+
+    ``reason`` holds a message id (Chinese source text) that the desk translates when it shows it.
+    """
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("立案")
+        STATUS_CHANGED = "status_changed", _("状态变更")
+        BUCKET_CHANGED = "bucket_changed", _("账龄变化")
+        ASSIGNED = "assigned", _("分案")
+        NOTE = "note", _("备注")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(_("时间"))
     as_of = models.DateField(_("业务日期"), null=True, blank=True)
-    kind = models.CharField(_("类型"), max_length=32)
+    kind = models.CharField(_("类型"), max_length=32, choices=Kind.choices)
     from_status = models.CharField(max_length=24, blank=True)
     to_status = models.CharField(max_length=24, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
@@ -70,4 +94,6 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+        verbose_name = _("案件事件")
+        verbose_name_plural = pgettext_lazy("plural", "案件事件")
         indexes = [models.Index(fields=["case", "at"], name="case_event_case_at")]

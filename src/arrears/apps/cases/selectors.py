@@ -21,7 +21,7 @@ from django.db.models.functions import RowNumber
 from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy as _, ngettext
 
-from arrears.apps.cases.models import Case, CaseEvent
+from arrears.apps.cases.models import STATUS_LABELS, Case, CaseEvent
 from arrears.apps.payments.models import Payment
 from arrears.apps.portfolio.models import BucketHistory, CardAccount, Contact, Customer, Statement
 from arrears.domain.cases import ACTIVE_STATUSES, CaseStatus
@@ -39,52 +39,6 @@ BUCKET_HISTORY_PER_ACCOUNT = 24
 PAYMENTS_PER_CASE = 20
 EVENTS_PER_CASE = 100
 
-
-#: Case statuses in the active language (the model's choices carry the Chinese label only).
-STATUS_LABELS: dict[str, Promise] = {
-    CaseStatus.OPEN.value: _("新案"),
-    CaseStatus.IN_COLLECTION.value: _("催收中"),
-    CaseStatus.ON_HOLD.value: _("暂停催收"),
-    CaseStatus.CLOSED_CURED.value: _("已出催"),
-    CaseStatus.CLOSED_PAID.value: _("已结清"),
-    CaseStatus.CLOSED_WRITTEN_OFF.value: _("已核销"),
-    CaseStatus.CLOSED_RECALLED.value: _("已撤案"),
-}
-
-#: Timeline event kinds with a name; other kinds are shown by their code.
-EVENT_LABELS: dict[str, Promise] = {
-    "opened": _("立案"),
-    "case_opened": _("立案"),
-    "status_changed": _("状态变更"),
-    "transition": _("状态变更"),
-    "closed": _("结案"),
-    "case_closed": _("结案"),
-    "reopened": _("重新立案"),
-    "bucket_changed": _("账龄变化"),
-    "bucket": _("账龄变化"),
-    "balance_updated": _("余额更新"),
-    "assigned": _("分案"),
-    "allocated": _("分案"),
-    "unassigned": _("收回分案"),
-    "payment": _("还款入账"),
-    "payment_posted": _("还款入账"),
-    "contact_attempt": _("联络记录"),
-    "call": _("电话联络"),
-    "sms": _("短信"),
-    "promise_to_pay": _("承诺还款"),
-    "ptp": _("承诺还款"),
-    "ptp_kept": _("承诺兑现"),
-    "ptp_broken": _("承诺跳票"),
-    "note": _("备注"),
-    "visit": _("外访"),
-    "complaint": _("投诉"),
-    "dispute": _("争议"),
-    "hold": _("暂停催收"),
-    "placement": _("委外"),
-    "recall": _("撤案"),
-    "legal_referral": _("转法务"),
-    "pii_revealed": _("查看敏感信息"),
-}
 
 #: Payment channels with a name; other channels are shown by their code.
 CHANNEL_LABELS: dict[str, Promise] = {
@@ -118,8 +72,8 @@ def status_label(status: str) -> str:
 
 
 def event_label(kind: str) -> str:
-    label = EVENT_LABELS.get(kind)
-    return str(label) if label is not None else kind
+    """The event kind's name in the active language (its code when the kind is not declared)."""
+    return str(CaseEvent.Kind(kind).label) if kind in CaseEvent.Kind.values else kind
 
 
 def channel_label(channel: str) -> str:
@@ -697,7 +651,7 @@ def _event(e: CaseEvent) -> EventView:
         to_status=e.to_status,
         to_label=status_label(e.to_status) if e.to_status else "",
         actor=e.actor.username if e.actor_id else "",
-        reason=e.reason,
+        reason=gettext(e.reason) if e.reason else "",
         detail=_event_detail(e.kind, e.data),
     )
 

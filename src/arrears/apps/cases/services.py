@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from arrears.batch import dbio
 from arrears.domain.cases import CaseStatus, check_transition
@@ -20,6 +21,11 @@ from arrears.domain.cases import CaseStatus, check_transition
 from .models import Case, CaseEvent
 
 EVENT_COLUMNS = ("case_id", "at", "as_of", "kind", "from_status", "to_status", "actor_id", "reason", "data")
+
+
+#: Reasons the daily run records (message ids: the desk shows them translated).
+REASON_DELINQUENT = gettext_noop("日终批处理：客户逾期，立案")
+REASON_CURED = gettext_noop("日终批处理：全部账户恢复正常（出催）")
 
 
 class StaleCase(RuntimeError):
@@ -58,7 +64,7 @@ def record_events(events: Iterable[EventRow], at: datetime | None = None) -> int
     return dbio.bulk_insert(CaseEvent._meta.db_table, EVENT_COLUMNS, rows)
 
 
-def open_cases(new: Sequence[NewCase], as_of: date, reason: str = "daily run: customer delinquent") -> int:
+def open_cases(new: Sequence[NewCase], as_of: date, reason: str = REASON_DELINQUENT) -> int:
     """Open one case per customer in ``new`` (status ``open``) with an ``opened`` event each.
 
     The database's partial unique constraint refuses a second open case for a customer.

@@ -5,6 +5,7 @@ zone, which is what decides delinquency (a payment at 23:30 Beijing time belongs
 """
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from arrears.apps.portfolio.models import MONEY, CardAccount
 
@@ -20,5 +21,6 @@ class Payment(models.Model):
     class Meta:
         ordering = ["-paid_at"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="payment_natural_key")]
+        indexes = [models.Index(fields=["account", "paid_at"], name="payment_account_paid_at")]
         verbose_name = _("还款")
-        verbose_name_plural = _("还款")
+        verbose_name_plural = pgettext_lazy("plural", "还款")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 
@@ -30,7 +31,7 @@ class Customer(models.Model):
 
     class Meta:
         verbose_name = _("客户")
-        verbose_name_plural = _("客户")
+        verbose_name_plural = pgettext_lazy("plural", "客户")
 
     def __str__(self) -> str:
         return self.external_id
@@ -67,7 +68,7 @@ class Contact(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["customer", "external_id"], name="contact_natural_key")]
         verbose_name = _("联系方式")
-        verbose_name_plural = _("联系方式")
+        verbose_name_plural = pgettext_lazy("plural", "联系方式")
 
 
 class CardAccount(models.Model):
@@ -98,7 +99,7 @@ class CardAccount(models.Model):
 
     class Meta:
         verbose_name = _("信用卡账户")
-        verbose_name_plural = _("信用卡账户")
+        verbose_name_plural = pgettext_lazy("plural", "信用卡账户")
 
     def __str__(self) -> str:
         return self.external_id
@@ -120,7 +121,7 @@ class Statement(models.Model):
         ordering = ["-statement_date"]
         constraints = [models.UniqueConstraint(fields=["account", "statement_date"], name="statement_natural_key")]
         verbose_name = _("账单")
-        verbose_name_plural = _("账单")
+        verbose_name_plural = pgettext_lazy("plural", "账单")
 
 
 class BucketHistory(models.Model):
@@ -142,6 +143,8 @@ class BucketHistory(models.Model):
     class Meta:
         ordering = ["-as_of"]
         constraints = [models.UniqueConstraint(fields=["account", "as_of"], name="bucket_history_once_per_day")]
+        verbose_name = _("账龄历史")
+        verbose_name_plural = pgettext_lazy("plural", "账龄历史")
 
 
 class ImportBatch(models.Model):
@@ -157,6 +160,8 @@ class ImportBatch(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["format", "as_of", "checksum"], name="import_once")]
+        verbose_name = _("数据导入批次")
+        verbose_name_plural = pgettext_lazy("plural", "数据导入批次")
 
 
 class DailyRun(models.Model):
@@ -176,3 +181,5 @@ class DailyRun(models.Model):
 
     class Meta:
         ordering = ["-as_of"]
+        verbose_name = _("日终批处理")
+        verbose_name_plural = pgettext_lazy("plural", "日终批处理")
