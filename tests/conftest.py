@@ -19,6 +19,38 @@ PACKAGE_DATA = Path(__file__).resolve().parent.parent / "src" / "arrears" / "dat
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _audit_flush_allowed():
+    """Transactional tests end with ``flush``: let it empty the append-only audit table of the
+    throwaway test database (see arrears/apps/audit/management/commands/flush.py)."""
+    from django.conf import settings
+
+    settings.ARREARS_AUDIT_FLUSH_ALLOWED = True
+    yield
+
+
+#: The fixed PII key of the test suite (URL-safe base64 of bytes 0..31): never a developer's key.
+TEST_PII_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fixed_pii_key():
+    """Personal data is encrypted with a fixed test key (not ``ARREARS_PII_KEY``, not var/pii.key)."""
+    from django.test import override_settings
+
+    with override_settings(PII_KEY=TEST_PII_KEY, PII_OLD_KEYS=[]):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Tests create many users: a fast hasher there (production keeps Django's PBKDF2 default)."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    yield
+
+
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):

@@ -97,15 +97,16 @@ def test_collector_filters_opens_case_and_switches_language(live_server, page, d
     _, cases = desk_data
     _login(page, live_server.url)
     rows = page.locator("table.cases tbody tr")
-    expect(rows).to_have_count(4)
+    expect(rows).to_have_count(3)  # the collector's own three cases; m3b is someone else's
 
     # Filter to M3: htmx swaps the table and pushes the filter into the address bar.
     page.locator("label.chip", has_text="M3").click()
     page.wait_for_url(re.compile(r".*bucket=M3.*"))
-    expect(rows).to_have_count(2)
+    expect(rows).to_have_count(1)
     expect(page.locator("#case-results")).to_contain_text(f"C{cases['m3'].pk}")
     expect(page.locator("#case-results")).not_to_contain_text(f"C{cases['m1'].pk}")
-    expect(page.locator(".summary .count")).to_contain_text("共 2 件案件")
+    expect(page.locator("#case-results")).not_to_contain_text(f"C{cases['m3b'].pk}")
+    expect(page.locator(".summary .count")).to_contain_text("共 1 件案件")
     page.screenshot(path=str(SHOTS / "desk_list.png"), full_page=True)
 
     # Open the case: masked phone, never the raw one.
@@ -132,8 +133,8 @@ def test_collector_filters_opens_case_and_switches_language(live_server, page, d
     # Back to the filtered list, in English.
     page.locator("a.back").click()
     page.wait_for_url(re.compile(r".*bucket=M3.*"))
-    expect(page.locator(".summary .count")).to_contain_text("2 cases")
-    expect(rows).to_have_count(2)
+    expect(page.locator(".summary .count")).to_contain_text("1 case")
+    expect(rows).to_have_count(1)
 
 
 def test_list_works_without_javascript(live_server, browser, desk_data):
@@ -157,3 +158,17 @@ def test_list_works_without_javascript(live_server, browser, desk_data):
         page.wait_for_url(re.compile(r".*/accounts/login/.*"))
     finally:
         context.close()
+
+
+def test_collector_cannot_open_another_collectors_case_by_url(live_server, page, desk_data):
+    """Data scope holds when the URL is typed: another collector's case answers 404."""
+    from playwright.sync_api import expect
+
+    _, cases = desk_data
+    _login(page, live_server.url)
+    response = page.goto(f"{live_server.url}/cases/{cases['m3b'].pk}/")
+    assert response.status == 404
+    assert "13700000003" not in page.content() and "王" not in page.locator("main").inner_text()
+    response = page.goto(f"{live_server.url}/cases/{cases['m3'].pk}/")
+    assert response.status == 200
+    expect(page.locator("[data-pii=phone]")).to_have_text("138****5678")

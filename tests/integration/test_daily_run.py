@@ -175,3 +175,39 @@ def test_run_daily_command_json_shape(extract_v1):
     assert set(payload) == {"as_of", "accounts", "buckets", "cases_open", "cases_opened", "cases_closed", "seconds"}
     assert set(payload["buckets"]) == {"M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7+"}
     assert payload["accounts"] == 4 and payload["cases_opened"] == 2
+
+
+def test_rerun_after_a_corrected_extract_for_the_same_date(extract_v1, tmp_path):
+    """A corrected extract for a date already run, then the same date again: the history row of
+    that date is replaced (roll still against the previous run date), never duplicated."""
+    import_(extract_v1, "2026-11-30")
+    run_daily(date(2026, 11, 30))
+    corrected = write_extract(tmp_path / "v1b", [
+        acct("A1", "C1", "1000.00", "100.00", "2026-09-25"),   # now DPD 66 → M3
+        acct("A2", "C1", "500.00", "0.00", ""),
+        acct("A3", "C2", "2000.00", "0.00", ""),               # paid: current again
+        acct("A4", "C3", "300.00", "30.00", "2026-11-20"),     # newly late: DPD 10 → M1
+    ], [("P1", "A2", "2026-11-20T23:30:00+08:00", "50.00", "bank_transfer")])
+    import_(corrected, "2026-11-30")
+    r = run_daily(date(2026, 11, 30))
+    assert (r.cases_opened, r.cases_closed) == (1, 1) and r.buckets["M3"] == 1
+    a1 = BucketHistory.objects.get(account__external_id="A1", as_of=date(2026, 11, 30))
+    assert (a1.bucket, a1.previous_bucket, a1.roll) == ("M3", "", "new")
+    assert not BucketHistory.objects.filter(account__external_id="A3").exists()  # it never rolled, net
+    assert CardAccount.objects.get(external_id="A1").dpd == 66
+    assert DailyRun.objects.get(as_of=date(2026, 11, 30)).executions == 2
+    again = run_daily(date(2026, 11, 30))
+    assert (again.cases_opened, again.cases_closed, again.accounts_changed) == (0, 0, 0)
+
+
+def test_customer_with_nothing_overdue_gets_no_case(tmp_path, settings):
+    d = write_extract(tmp_path / "zero", [
+        acct("A1", "C1", "0.00", "0.00", "2026-10-25"),        # late by date, nothing owed
+        acct("A3", "C2", "2000.00", "8.00", "2026-11-25"),     # 8.00 overdue
+        acct("A4", "C3", "300.00", "0.00", ""),
+    ])
+    import_(d, "2026-11-30")
+    settings.ARREARS_OVERDUE_TOLERANCE = "10.00"               # 容差还款: 8.00 counts as paid
+    r = run_daily(date(2026, 11, 30))
+    assert r.buckets["M2"] == 1 and r.buckets["M1"] == 1      # the card system's status is kept
+    assert r.cases_opened == 0 and not Case.objects.exists()

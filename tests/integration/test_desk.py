@@ -79,8 +79,17 @@ def collector(db):
 
 
 @pytest.fixture
-def desk(client, collector):
-    client.force_login(collector)
+def supervisor(db):
+    """Sees every case (read-only): the desk's list mechanics are tested through this user; data
+    scope per role is tested in test_scope.py."""
+    user = get_user_model().objects.create_user("supervisor1", password="correct-horse-9")
+    user.groups.add(Group.objects.get_or_create(name="supervisor")[0])
+    return user
+
+
+@pytest.fixture
+def desk(client, supervisor):
+    client.force_login(supervisor)
     return client
 
 
@@ -201,47 +210,47 @@ def test_logout_is_a_post(desk):
 # --- list filters ---------------------------------------------------------------------------------
 
 
-def test_filter_by_bucket(portfolio):
-    page = case_list(CaseFilter(buckets=("M3",)))
+def test_filter_by_bucket(portfolio, admin_user):
+    page = case_list(admin_user, CaseFilter(buckets=("M3",)))
     assert ids(page) == [portfolio[k].pk for k in ("m3c", "m3b", "m3a")]
-    page = case_list(CaseFilter(buckets=("M1", "M4")))
+    page = case_list(admin_user, CaseFilter(buckets=("M1", "M4")))
     assert set(ids(page)) == {portfolio["m1"].pk, portfolio["m4"].pk}
 
 
-def test_filter_by_dpd_range_is_inclusive(portfolio):
-    page = case_list(CaseFilter(dpd_min=45, dpd_max=90))
+def test_filter_by_dpd_range_is_inclusive(portfolio, admin_user):
+    page = case_list(admin_user, CaseFilter(dpd_min=45, dpd_max=90))
     assert ids(page) == [portfolio[k].pk for k in ("m3c", "m3b", "m3a", "m2")]
-    assert ids(case_list(CaseFilter(dpd_min=101))) == [portfolio["m7"].pk]
+    assert ids(case_list(admin_user, CaseFilter(dpd_min=101))) == [portfolio["m7"].pk]
 
 
-def test_filter_by_status(portfolio):
-    assert ids(case_list(CaseFilter(statuses=("on_hold",)))) == [portfolio["m3b"].pk]
-    page = case_list(CaseFilter(statuses=("open", "closed_written_off")))
+def test_filter_by_status(portfolio, admin_user):
+    assert ids(case_list(admin_user, CaseFilter(statuses=("on_hold",)))) == [portfolio["m3b"].pk]
+    page = case_list(admin_user, CaseFilter(statuses=("open", "closed_written_off")))
     assert ids(page) == [portfolio["m7"].pk, portfolio["m1"].pk]
 
 
-def test_filter_by_balance(portfolio):
-    page = case_list(CaseFilter(balance_min=Decimal("5000.00"), balance_max=Decimal("25000.50")))
+def test_filter_by_balance(portfolio, admin_user):
+    page = case_list(admin_user, CaseFilter(balance_min=Decimal("5000.00"), balance_max=Decimal("25000.50")))
     assert set(ids(page)) == {portfolio[k].pk for k in ("m2", "m3a", "m3b", "m4")}
-    assert ids(case_list(CaseFilter(balance_min=Decimal("25000.51"), balance_max=Decimal("200000")))) == [
+    assert ids(case_list(admin_user, CaseFilter(balance_min=Decimal("25000.51"), balance_max=Decimal("200000")))) == [
         portfolio["m3c"].pk
     ]
 
 
-def test_filters_combine(portfolio, collector):
-    assert ids(case_list(CaseFilter(buckets=("M3",), statuses=("in_collection",), balance_max=Decimal("10000")))) == [
+def test_filters_combine(portfolio, collector, admin_user):
+    assert ids(case_list(admin_user, CaseFilter(buckets=("M3",), statuses=("in_collection",), balance_max=Decimal("10000")))) == [
         portfolio["m3a"].pk
     ]
     mine = make_case(dpd=70, assigned_to=collector)
-    assert ids(case_list(CaseFilter(assigned_to_id=collector.pk))) == [mine.pk]
+    assert ids(case_list(admin_user, CaseFilter(assigned_to_id=collector.pk))) == [mine.pk]
 
 
-def test_search_by_case_customer_and_account_number(portfolio):
+def test_search_by_case_customer_and_account_number(portfolio, admin_user):
     case = portfolio["m2"]
     account = case.customer.accounts.get()
     for q in (f"C{case.pk}", str(case.pk), case.customer.external_id, account.external_id):
-        assert ids(case_list(CaseFilter(q=q))) == [case.pk], q
-    assert ids(case_list(CaseFilter(q="nobody"))) == []
+        assert ids(case_list(admin_user, CaseFilter(q=q))) == [case.pk], q
+    assert ids(case_list(admin_user, CaseFilter(q="nobody"))) == []
 
 
 def test_list_view_filters_from_query_string(desk, portfolio):
@@ -291,20 +300,20 @@ def test_htmx_request_gets_the_table_fragment(desk, portfolio):
 # --- keyset pages ---------------------------------------------------------------------------------
 
 
-def test_cursor_pages_have_no_duplicates_and_no_gaps(db):
+def test_cursor_pages_have_no_duplicates_and_no_gaps(db, admin_user):
     # Many ties on max_dpd so that the id tie-breaker matters.
     for i in range(37):
         make_case(dpd=[30, 61, 61, 61, 75, 90, 200][i % 7], status=["open", "in_collection"][i % 2])
     expected = list(Case.objects.order_by("-max_dpd", "-id").values_list("id", flat=True))
 
-    seen, pages, page = [], [], case_list(CaseFilter(), limit=5)
+    seen, pages, page = [], [], case_list(admin_user, CaseFilter(), limit=5)
     assert page.is_first_page and page.prev_cursor is None
     while True:
         pages.append(ids(page))
         seen += ids(page)
         if not page.next_cursor:
             break
-        page = case_list(CaseFilter(), after=page.next_cursor, limit=5)
+        page = case_list(admin_user, CaseFilter(), after=page.next_cursor, limit=5)
     assert seen == expected
     assert len(set(seen)) == len(seen) == 37
     assert [len(p) for p in pages] == [5] * 7 + [2]
@@ -312,25 +321,25 @@ def test_cursor_pages_have_no_duplicates_and_no_gaps(db):
     # Walking back with the previous-page cursors gives the same pages in reverse.
     back = [ids(page)]
     while page.prev_cursor:
-        page = case_list(CaseFilter(), before=page.prev_cursor, limit=5)
+        page = case_list(admin_user, CaseFilter(), before=page.prev_cursor, limit=5)
         back.append(ids(page))
     assert back == list(reversed(pages))
     assert page.is_first_page
 
 
-def test_cursor_pages_with_a_filter(db):
+def test_cursor_pages_with_a_filter(db, admin_user):
     for i in range(23):
         make_case(dpd=61 + i % 4, status="in_collection" if i % 3 else "open")
     flt = CaseFilter(buckets=("M3",), statuses=("in_collection",))
     expected = list(
         Case.objects.filter(bucket="M3", status="in_collection").order_by("-max_dpd", "-id").values_list("id", flat=True)
     )
-    seen, page = [], case_list(flt, limit=4)
+    seen, page = [], case_list(admin_user, flt, limit=4)
     while True:
         seen += ids(page)
         if not page.next_cursor:
             break
-        page = case_list(flt, after=page.next_cursor, limit=4)
+        page = case_list(admin_user, flt, after=page.next_cursor, limit=4)
     assert seen == expected
 
 
@@ -350,28 +359,29 @@ def test_list_view_pages_through_links(desk, db):
     assert rows_in(desk.get(prev_href).content.decode()) == expected[:50]
 
 
-def test_bad_cursor(desk, portfolio):
+def test_bad_cursor(desk, portfolio, admin_user):
     with pytest.raises(InvalidCursor):
-        case_list(CaseFilter(), after="not-a-cursor")
+        case_list(admin_user, CaseFilter(), after="not-a-cursor")
     with pytest.raises(InvalidCursor):
-        case_list(CaseFilter(), after=selectors.encode_cursor(5, 1)[:-2] + "!!")
+        case_list(admin_user, CaseFilter(), after=selectors.encode_cursor(5, 1)[:-2] + "!!")
     response = desk.get(reverse("cases:list"), {"after": "garbage"})
     assert response.status_code == 200
     assert len(rows_in(response.content.decode())) == len(portfolio)
 
 
-def test_list_queries_use_no_offset_and_a_capped_count(portfolio, monkeypatch):
+def test_list_queries_use_no_offset_and_a_capped_count(portfolio, monkeypatch, admin_user):
     with CaptureQueriesContext(connection) as ctx:
-        page = case_list(CaseFilter(buckets=("M3",)), limit=2)
-        case_list(CaseFilter(buckets=("M3",)), after=page.next_cursor, limit=2)
+        page = case_list(admin_user, CaseFilter(buckets=("M3",)), limit=2)
+        case_list(admin_user, CaseFilter(buckets=("M3",)), after=page.next_cursor, limit=2)
     sql = " ".join(q["sql"].upper() for q in ctx.captured_queries)
     assert "OFFSET" not in sql
     counts = [q["sql"].upper() for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
     assert counts and all("LIMIT" in q for q in counts)
-    assert len(ctx.captured_queries) == 4  # one page query and one capped count per page
+    case_queries = [q for q in ctx.captured_queries if "cases_case" in q["sql"]]
+    assert len(case_queries) == 4  # one page query and one capped count per page (+ the user's roles)
 
     monkeypatch.setattr(selectors, "COUNT_CAP", 3)
-    page = case_list(CaseFilter())
+    page = case_list(admin_user, CaseFilter())
     assert page.count == 3 and page.count_capped
 
 
@@ -398,15 +408,15 @@ def test_case_page_shows_masked_personal_data_only(desk, rich_case):
         assert raw not in html, raw
 
 
-def test_case_detail_never_carries_raw_pii(rich_case):
-    detail = case_detail(rich_case.pk)
+def test_case_detail_never_carries_raw_pii(rich_case, admin_user):
+    detail = case_detail(admin_user, rich_case.pk)
     blob = repr(detail)
     for raw in (RAW_PHONE, RAW_ID, RAW_NAME, RAW_ADDRESS, RAW_EMERGENCY_PHONE, "王五"):
         assert raw not in blob, raw
 
 
-def test_case_page_shows_accounts_balance_history_and_timeline(desk, rich_case):
-    detail = case_detail(rich_case.pk)
+def test_case_page_shows_accounts_balance_history_and_timeline(desk, rich_case, admin_user):
+    detail = case_detail(admin_user, rich_case.pk)
     assert [a.external_id for a in detail.accounts] == ["6222000011112222", "6222000033334444"]
     a1 = detail.accounts[0]
     assert (a1.principal, a1.interest, a1.fees, a1.balance) == (
@@ -432,9 +442,9 @@ def test_case_page_shows_accounts_balance_history_and_timeline(desk, rich_case):
     assert "PAY004" not in html  # only the latest 20 payments
 
 
-def test_case_page_queries_do_not_grow_with_accounts(desk, rich_case, django_assert_max_num_queries):
-    with django_assert_max_num_queries(7):
-        case_detail(rich_case.pk)
+def test_case_page_queries_do_not_grow_with_accounts(desk, rich_case, django_assert_max_num_queries, admin_user):
+    with django_assert_max_num_queries(8):  # 7 reads of the page + the user's roles for the scope
+        case_detail(admin_user, rich_case.pk)
 
 
 def test_unknown_case_is_404(desk, settings):
@@ -489,8 +499,10 @@ def _visible_text(html: str) -> str:
 def test_roles_are_seeded_as_groups():
     assert set(Group.objects.values_list("name", flat=True)) >= {r.code for r in ROLES}
     leader = Group.objects.get(name="team_leader")
-    assert leader.permissions.filter(codename="view_case").exists()
-    assert not leader.permissions.filter(codename="change_case").exists()
+    # the admin does not apply the data scope: case data is not readable there except by admins
+    assert not leader.permissions.filter(codename="view_case").exists()
+    assert leader.permissions.filter(codename="view_dailyrun").exists()
+    assert not leader.permissions.filter(codename="change_dailyrun").exists()
 
 
 def test_ensure_demo_users_is_idempotent():
@@ -514,7 +526,7 @@ def test_ensure_demo_users_is_idempotent():
 
 def test_admin_is_read_only_and_masked(client, rich_case):
     ensure_demo_users("a-shared-demo-pass")
-    client.login(username="team_leader", password="a-shared-demo-pass")
+    client.force_login(get_user_model().objects.get(username="administrator"))
     customer = rich_case.customer
     account = customer.accounts.first()
     urls = [

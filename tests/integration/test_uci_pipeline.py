@@ -32,11 +32,16 @@ def test_uci_import_run_gives_source_bucket_counts_and_is_idempotent():
     result = run_daily(AS_OF)
     assert result.accounts == 30_000
     assert result.buckets == EXPECTED
-    delinquent_customers = 30_000 - EXPECTED["M0"]  # one account per UCI customer
-    assert result.cases_opened == delinquent_customers == result.cases_open
-    assert Case.objects.filter(closed_on__isnull=True).count() == delinquent_customers
-    assert CaseEvent.objects.filter(kind="opened").count() == delinquent_customers
-    assert BucketHistory.objects.filter(roll="new").count() == delinquent_customers
+    # one account per UCI customer; a case for each delinquent customer with something overdue
+    # (the UCI status says "late" for 1,689 accounts whose recent bills are nil or in credit:
+    # they keep their bucket, but nobody is asked to pay nothing — domain.needs_collection)
+    delinquent_accounts = 30_000 - EXPECTED["M0"]
+    owing = CardAccount.objects.filter(dpd__gt=0, overdue_amount__gt=0).count()
+    assert 0 < owing < delinquent_accounts
+    assert result.cases_opened == owing == result.cases_open
+    assert Case.objects.filter(closed_on__isnull=True).count() == owing
+    assert CaseEvent.objects.filter(kind="opened").count() == owing
+    assert BucketHistory.objects.filter(roll="new").count() == delinquent_accounts
     m3 = CardAccount.objects.filter(bucket="M3")
     assert m3.count() == 322 and all(61 <= a.dpd <= 90 for a in m3)
     # masked-on-screen personal data is complete in the store: every customer has a valid-looking ID

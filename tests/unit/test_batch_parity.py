@@ -11,6 +11,7 @@ import pytest
 
 from arrears.batch import transforms
 from arrears.domain.calendar import days_past_due
+from arrears.domain.delinquency import needs_collection
 from arrears.rules import load_bucket_ladder
 
 LADDER = load_bucket_ladder()
@@ -67,7 +68,8 @@ def test_customer_positions_sum_exact_decimals_and_take_worst_account():
         assert p["max_dpd"] == worst and p["bucket"] == LADDER.bucket_for(worst)
         assert p["total_balance"] == sum((max(a["balance"], Decimal(0)) for a in accts), Decimal(0))
         assert p["overdue_amount"] == sum((a["overdue_amount"] for a in accts), Decimal(0))
-        assert p["delinquent"] == (worst > 0)
+        overdue = sum((a["overdue_amount"] for a in accts), Decimal(0))
+        assert p["delinquent"] == needs_collection(worst, overdue)
 
 
 def test_due_today_is_not_overdue_in_the_batch():
@@ -81,3 +83,17 @@ def test_due_today_is_not_overdue_in_the_batch():
            transforms.delinquency(con.from_arrow(_table(rows)), AS_OF, LADDER).to_arrow_table().to_pylist()}
     assert (out[1]["dpd"], out[1]["bucket"], out[1]["roll"]) == (0, "M0", "stay")
     assert (out[2]["dpd"], out[2]["bucket"], out[2]["roll"]) == (1, "M1", "new")
+
+
+def test_tolerance_leaves_out_customers_with_nothing_meaningful_overdue():
+    rows = [{"account_id": i, "customer_id": i, "currency": "CNY", "balance": Decimal("100.00"),
+             "overdue_amount": Decimal(amount), "oldest_unpaid_due_date": AS_OF - timedelta(days=40),
+             "prev_bucket": None, "prev_dpd": 0} for i, amount in enumerate(["0.00", "9.99", "10.00", "10.01"])]
+    con = duckdb.connect()
+    acc = con.from_arrow(transforms.delinquency(con.from_arrow(_table(rows)), AS_OF, LADDER).to_arrow_table())
+    for tol in (Decimal("0.00"), Decimal("10.00")):
+        got = {r["customer_id"]: r["delinquent"]
+               for r in transforms.customer_positions(acc, LADDER, tol).to_arrow_table().to_pylist()}
+        assert got == {r["customer_id"]: needs_collection(40, r["overdue_amount"], tol) for r in rows}
+    assert [needs_collection(40, Decimal(a), Decimal("10.00")) for a in ("9.99", "10.00", "10.01")] == [
+        False, False, True]

@@ -26,9 +26,11 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from decimal import Decimal
 
 import duckdb
 import pyarrow as pa
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -53,6 +55,8 @@ ACCOUNT_SCHEMA = pa.schema(
         ("oldest_unpaid_due_date", pa.date32()),
         ("prev_bucket", pa.string()),
         ("prev_dpd", pa.int64()),
+        ("stored_bucket", pa.string()),
+        ("seen_today", pa.bool_()),
     ]
 )
 OPEN_CASE_SCHEMA = pa.schema(
@@ -96,13 +100,23 @@ class RunResult:
 Progress = Callable[[str], None]
 
 
-def read_accounts() -> pa.Table:
-    """All card accounts with what the delinquency step needs (money as exact decimals)."""
-    t = CardAccount._meta.db_table
+def read_accounts(as_of: date) -> pa.Table:
+    """All card accounts with what the delinquency step needs (money as exact decimals).
+
+    ``prev_bucket`` is the bucket after the previous run *date*: when ``as_of`` was already run
+    (a re-run, e.g. after a corrected extract), today's history row remembers it; ``stored_bucket``
+    is what the database holds now; ``seen_today`` marks accounts with a history row for ``as_of``.
+    """
+    t, h = CardAccount._meta.db_table, BucketHistory._meta.db_table
     return dbio.read_arrow(
-        f"SELECT id AS account_id, customer_id, currency, CAST(balance AS TEXT) AS balance, "
-        f"CAST(overdue_amount AS TEXT) AS overdue_amount, oldest_unpaid_due_date, "
-        f"CASE WHEN last_run_as_of IS NULL THEN NULL ELSE bucket END AS prev_bucket, dpd AS prev_dpd FROM {t}",
+        f"SELECT a.id AS account_id, a.customer_id, a.currency, CAST(a.balance AS TEXT) AS balance, "
+        f"CAST(a.overdue_amount AS TEXT) AS overdue_amount, a.oldest_unpaid_due_date, "
+        f"CASE WHEN h.id IS NOT NULL THEN NULLIF(h.previous_bucket, '') "
+        f"     WHEN a.last_run_as_of IS NULL THEN NULL ELSE a.bucket END AS prev_bucket, "
+        f"CASE WHEN a.last_run_as_of IS NULL THEN -1 ELSE a.dpd END AS prev_dpd, a.bucket AS stored_bucket, "
+        f"CASE WHEN h.id IS NULL THEN 0 ELSE 1 END AS seen_today "
+        f"FROM {t} a LEFT JOIN {h} h ON h.account_id = a.id AND h.as_of = %s",
+        [as_of],
         schema=ACCOUNT_SCHEMA,
     )
 
@@ -118,12 +132,13 @@ def read_open_cases() -> pa.Table:
 
 
 def compute(
-    con: duckdb.DuckDBPyConnection, accounts: pa.Table, open_cases: pa.Table, as_of: date, ladder: BucketLadder
+    con: duckdb.DuckDBPyConnection, accounts: pa.Table, open_cases: pa.Table, as_of: date, ladder: BucketLadder,
+    tolerance: Decimal = Decimal("0.00"),
 ) -> tuple[duckdb.DuckDBPyRelation, duckdb.DuckDBPyRelation]:
     """The vectorised part: per-account delinquency and per-customer case actions (no I/O)."""
     acc = transforms.delinquency(con.from_arrow(accounts), as_of, ladder)
     acc = con.from_arrow(_table(acc))  # materialise once; it is read several times below
-    positions = transforms.customer_positions(acc, ladder)
+    positions = transforms.customer_positions(acc, ladder, tolerance)
     actions = transforms.case_actions(positions, con.from_arrow(open_cases))
     return acc, con.from_arrow(_table(actions))
 
@@ -137,6 +152,7 @@ def run_daily(as_of: date, ladder: BucketLadder | None = None, progress: Progres
     """Run the daily job for business date ``as_of``; see the module docstring. Atomic."""
     say = progress or (lambda msg: None)
     ladder = ladder or load_bucket_ladder()
+    tolerance = Decimal(str(getattr(settings, "ARREARS_OVERDUE_TOLERANCE", "0.00")))
     latest = DailyRun.objects.order_by("-as_of").values_list("as_of", flat=True).first()
     if latest is not None and as_of < latest:
         raise RunError(f"a daily run for {latest} exists; runs go forward in time (asked for {as_of})")
@@ -144,18 +160,18 @@ def run_daily(as_of: date, ladder: BucketLadder | None = None, progress: Progres
     started = timezone.now()
     with transaction.atomic():
         say("reading accounts")
-        accounts = read_accounts()
+        accounts = read_accounts(as_of)
         open_cases = read_open_cases()
         say(f"computing delinquency for {accounts.num_rows:,} accounts")
         con = duckdb.connect()
-        acc, actions = compute(con, accounts, open_cases, as_of, ladder)
+        acc, actions = compute(con, accounts, open_cases, as_of, ladder, tolerance)
 
         buckets = {b.name: 0 for b in ladder.buckets}
         buckets.update(dict(acc.aggregate("bucket, count(*)::BIGINT", "bucket").fetchall()))
         rolls = dict(acc.aggregate("roll, count(*)::BIGINT", "roll").fetchall())
 
         say("writing account delinquency")
-        changed = acc.filter("prev_bucket IS NULL OR prev_bucket <> bucket OR prev_dpd <> dpd").project(
+        changed = acc.filter("prev_dpd = -1 OR stored_bucket <> bucket OR prev_dpd <> dpd").project(
             "account_id, dpd, bucket"
         )
         n_changed = dbio.bulk_update(
@@ -164,9 +180,14 @@ def run_daily(as_of: date, ladder: BucketLadder | None = None, progress: Progres
             ("dpd", "bucket", "last_run_as_of"),
             ((a, d, b, as_of) for a, d, b in dbio.iter_arrow_rows(_table(changed))),
         )
-        history = acc.filter("roll IN ('new', 'forward', 'back', 'cure')").project(
-            "account_id, dpd, bucket, coalesce(prev_bucket, '') AS previous_bucket, roll"
-        )
+        # a re-run whose bucket differs from this date's first run replaces that history row
+        superseded = [a for (a,) in dbio.iter_arrow_rows(_table(
+            acc.filter("seen_today AND bucket <> stored_bucket").project("account_id")))]
+        for i in range(0, len(superseded), 5_000):
+            BucketHistory.objects.filter(as_of=as_of, account_id__in=superseded[i:i + 5_000]).delete()
+        history = acc.filter(
+            "roll IN ('new', 'forward', 'back', 'cure') AND (NOT seen_today OR bucket <> stored_bucket)"
+        ).project("account_id, dpd, bucket, coalesce(prev_bucket, '') AS previous_bucket, roll")
         dbio.bulk_insert(
             BucketHistory._meta.db_table,
             ("account_id", "as_of", "dpd", "bucket", "previous_bucket", "roll"),

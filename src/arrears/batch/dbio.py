@@ -133,6 +133,8 @@ def read_arrow(sql: str, params: Sequence[Any] = (), schema: pa.Schema | None = 
         values = list(columns[i])
         if typ is not None and pa.types.is_decimal(typ):
             values = [None if v is None else Decimal(str(v)) for v in values]
+        elif typ is not None and pa.types.is_boolean(typ):
+            values = [None if v is None else bool(v) for v in values]
         elif typ is not None and pa.types.is_date(typ):
             values = [None if v is None else (v if isinstance(v, date) else date.fromisoformat(v)) for v in values]
         arrays[name] = pa.array(values, type=typ)

@@ -14,6 +14,7 @@ are both dates in the debtor's own calendar), so no time-zone arithmetic happens
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import duckdb
 
@@ -71,16 +72,24 @@ def with_roll(accounts: duckdb.DuckDBPyRelation, ladder: BucketLadder) -> duckdb
     )
 
 
-def customer_positions(accounts: duckdb.DuckDBPyRelation, ladder: BucketLadder) -> duckdb.DuckDBPyRelation:
+def customer_positions(
+    accounts: duckdb.DuckDBPyRelation, ladder: BucketLadder, tolerance: Decimal = Decimal("0.00")
+) -> duckdb.DuckDBPyRelation:
     """One row per customer: ``max_dpd``, ``bucket`` (of the worst account), ``total_balance``
-    (sum of positive balances), ``overdue_amount``, ``currency``, ``delinquent`` (max_dpd > 0)."""
+    (sum of positive balances), ``overdue_amount``, ``currency``, ``delinquent``: worked as a
+    case (:func:`arrears.domain.delinquency.needs_collection`: max_dpd > 0 and overdue amount
+    above ``tolerance``)."""
     agg = accounts.aggregate(
         "customer_id, max(dpd)::INTEGER AS max_dpd, "
         "sum(greatest(balance, 0))::DECIMAL(16,2) AS total_balance, "
         "sum(overdue_amount)::DECIMAL(16,2) AS overdue_amount, min(currency) AS currency",
         "customer_id",
     )
-    return agg.project(f"*, {bucket_sql(ladder, 'max_dpd')} AS bucket, max_dpd > 0 AS delinquent")
+    tol = Decimal(tolerance).quantize(Decimal("0.01"))
+    return agg.project(
+        f"*, {bucket_sql(ladder, 'max_dpd')} AS bucket, "
+        f"(max_dpd > 0 AND overdue_amount > {tol}::DECIMAL(16,2)) AS delinquent"
+    )
 
 
 def delinquency(accounts: duckdb.DuckDBPyRelation, as_of: date, ladder: BucketLadder) -> duckdb.DuckDBPyRelation:

@@ -5,10 +5,17 @@ Environment variables:
   file ``./var/arrears.sqlite3`` under the current directory.
 - ``ARREARS_SECRET_KEY``: Django secret key. Required when ``ARREARS_DEBUG`` is off; a development
   key is generated per process otherwise.
-- ``ARREARS_PII_KEY``: key for personal data at rest.
+- ``ARREARS_PII_KEY``: key for personal data at rest (URL-safe base64 of 32 random bytes; see
+  docs/privacy.md). Required when ``ARREARS_DEBUG`` is off; a development key is kept in
+  ``var/pii.key`` otherwise. ``ARREARS_PII_OLD_KEYS``: earlier keys, comma-separated, readable
+  during ``arrears rotate_pii_key``.
 - ``ARREARS_TIME_ZONE``: the business time zone (IANA name). Default ``Asia/Shanghai``.
 - ``ARREARS_DEBUG``: ``1`` for development (the default), ``0`` for production.
 - ``ARREARS_ALLOWED_HOSTS``: comma-separated host names.
+- ``ARREARS_RETENTION_CALL_RECORDINGS_DAYS`` (default 730, never less) and
+  ``ARREARS_RETENTION_CLOSED_CASE_PII_DAYS`` (default 1826): retention (docs/privacy.md).
+- ``ARREARS_AUDIT_FLUSH_ALLOWED``: ``1`` lets ``flush`` empty the append-only audit log
+  (throwaway databases only).
 """
 from __future__ import annotations
 
@@ -25,7 +32,22 @@ WORK_DIR = Path(os.environ.get("ARREARS_HOME", os.getcwd())).resolve()
 VAR_DIR = WORK_DIR / "var"
 
 DEBUG = os.environ.get("ARREARS_DEBUG", "1") == "1"
-SECRET_KEY = os.environ.get("ARREARS_SECRET_KEY") or ("dev-" + secrets.token_urlsafe(40) if DEBUG else "")
+
+
+def _dev_secret_key() -> str:
+    """Development only: a random key kept in ./var/secret.key, so restarts keep sessions."""
+    path = VAR_DIR / "secret.key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        key = "dev-" + secrets.token_urlsafe(40)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+SECRET_KEY = os.environ.get("ARREARS_SECRET_KEY") or (_dev_secret_key() if DEBUG else "")
 if not SECRET_KEY:
     from django.core.exceptions import ImproperlyConfigured
 
@@ -41,11 +63,19 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "rest_framework",
+    "drf_spectacular",
+    "axes",
     "arrears.apps.users",
     "arrears.apps.portfolio",
     "arrears.apps.payments",
     "arrears.apps.cases",
+    "arrears.apps.agencies",
+    "arrears.apps.fieldwork",
+    "arrears.apps.legal",
+    "arrears.apps.servicing",
     "arrears.apps.ops",
+    "arrears.apps.audit",
 ]
 
 MIDDLEWARE = [
@@ -55,9 +85,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "arrears.apps.audit.middleware.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # last, as django-axes asks: turns a locked-out login into the lockout page
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "arrears.config.urls"
@@ -122,7 +155,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cases:list"
 LOGOUT_REDIRECT_URL = "login"
 
-SESSION_COOKIE_AGE = int(os.environ.get("ARREARS_SESSION_SECONDS", 8 * 3600))
+#: Idle timeout: a session ends after this many seconds without a request (default 30 minutes).
+SESSION_COOKIE_AGE = int(os.environ.get("ARREARS_SESSION_SECONDS", 30 * 60))
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
@@ -144,7 +180,77 @@ LOGGING = {
     "loggers": {"arrears": {"handlers": ["stderr"], "level": os.environ.get("ARREARS_LOG_LEVEL", "INFO")}},
 }
 
+#: A customer whose overdue amount is at or below this (in the case currency) is not worked as a
+#: case (容差还款, PBoC 银发〔2016〕111号); issuers commonly set 10.00.
+ARREARS_OVERDUE_TOLERANCE = os.environ.get("ARREARS_OVERDUE_TOLERANCE", "0.00")
+
 #: Rule data (bucket ladder, strategies, compliance packs) shipped with the package.
 RULES_DIR = PACKAGE_DIR / "rules"
 #: Reference data shipped with the package (UCI portfolio, Shenzhen districts).
 DATA_DIR = PACKAGE_DIR / "data"
+
+
+def _days(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{name}={raw!r}: a whole number of days is required") from None
+
+
+#: Retention per data class, in days (docs/privacy.md "Retention"); validated at startup by
+#: arrears.apps.audit.retention.check_settings. Environment overrides: ARREARS_RETENTION_<CLASS>_DAYS.
+ARREARS_RETENTION = {
+    # collection call recordings: at least 730 days (2011 商业银行信用卡业务监督管理办法 Art. 68)
+    "call_recordings": _days("ARREARS_RETENTION_CALL_RECORDINGS_DAYS", 730),
+    # the audit log is kept: never purged (None)
+    "audit_events": None,
+    # a customer's personal data, counted from the day their last case closed (no case open)
+    "closed_case_personal_data": _days("ARREARS_RETENTION_CLOSED_CASE_PII_DAYS", 1826),
+}
+#: ``flush`` may empty the append-only audit table (throwaway databases only; the test suite sets it).
+ARREARS_AUDIT_FLUSH_ALLOWED = os.environ.get("ARREARS_AUDIT_FLUSH_ALLOWED", "0") == "1"
+
+
+# --- Login throttling (django-axes): 5 failures for a username from one address lock it for 15 min
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("ARREARS_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = float(os.environ.get("ARREARS_LOGIN_LOCKOUT_HOURS", 0.25))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
+# --- JSON API (DRF): session or basic authentication over HTTPS; every read goes through the scope
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Arrears API",
+    "DESCRIPTION": "Credit-card collections (催收管理系统): cases in the caller's data scope.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+#: Revealing full personal values: at most this many per user per hour (each needs a reason).
+ARREARS_REVEAL_LIMIT_PER_HOUR = int(os.environ.get("ARREARS_REVEAL_LIMIT_PER_HOUR", 20))
+
+# --- Personal data at rest (arrears.privacy; docs/privacy.md "Encryption at rest")
+#: Earlier PII keys, still accepted for reading until ``arrears rotate_pii_key`` has re-encrypted
+#: everything under ``PII_KEY`` (which is set near the top, next to SECRET_KEY).
+PII_OLD_KEYS = [k.strip() for k in os.environ.get("ARREARS_PII_OLD_KEYS", "").split(",") if k.strip()]
+#: Rows per transaction of ``arrears rotate_pii_key``.
+PII_ROTATION_BATCH = int(os.environ.get("ARREARS_PII_ROTATION_BATCH", 2000))

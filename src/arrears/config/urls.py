@@ -3,6 +3,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView
+
+from arrears.apps.cases import apis as case_apis
+from arrears.apps.cases.scope import declares_scope
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="cases:list", permanent=False)),
@@ -10,5 +14,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("cases/", include("arrears.apps.cases.urls")),
+    path("api/v1/cases/", case_apis.CaseListAPI.as_view(), name="api-case-list"),
+    path("api/v1/cases/<int:pk>/", case_apis.CaseDetailAPI.as_view(), name="api-case-detail"),
+    path("api/schema/", declares_scope("none")(SpectacularAPIView.as_view()), name="api-schema"),
     path("admin/", admin.site.urls),
 ]

@@ -204,3 +204,15 @@ def delinquency(
         outstanding_amount=sum((s.outstanding for s in states), ZERO),
         unapplied=unapplied,
     )
+
+
+def needs_collection(max_dpd: int, overdue_amount: Decimal, tolerance: Decimal = ZERO) -> bool:
+    """Whether a customer is worked as a collections case.
+
+    True when something is past due (``max_dpd > 0``, days) **and** the overdue amount (Decimal,
+    the case currency) exceeds ``tolerance``. Under the tolerance-repayment rule (容差还款, PBoC
+    银发〔2016〕111号) an unpaid remainder at or below the issuer's tolerance counts as paid; with
+    the default tolerance 0.00 only a customer with nothing overdue at all is left out — such an
+    account keeps its bucket (the card system's status) but nobody is asked to pay.
+    """
+    return max_dpd > 0 and overdue_amount > tolerance

@@ -42,6 +42,9 @@ class Case(models.Model):
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
     )
+    team = models.ForeignKey(
+        "users.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases", verbose_name=_("团队")
+    )
     last_run_as_of = models.DateField(null=True, blank=True)
 
     class Meta:

@@ -22,7 +22,9 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy as _, ngettext
 
 from arrears.apps.cases.models import STATUS_LABELS, Case, CaseEvent
+from arrears.apps.cases.scope import CONTACT_REVEAL_KIND, visible_cases
 from arrears.apps.payments.models import Payment
+from arrears.apps.portfolio.selectors import find_customers_by_national_id, find_customers_by_phone
 from arrears.apps.portfolio.models import BucketHistory, CardAccount, Contact, Customer, Statement
 from arrears.domain.cases import ACTIVE_STATUSES, CaseStatus
 from arrears.domain.masking import mask_address, mask_email, mask_name, mask_national_id, mask_phone
@@ -189,8 +191,8 @@ class Page:
         return self.prev_cursor is not None
 
 
-def _filtered(filters: CaseFilter):
-    qs = Case.objects.all()
+def _filtered(user, filters: CaseFilter):
+    qs = visible_cases(user)
     if filters.buckets:
         qs = qs.filter(bucket__in=list(filters.buckets))
     if filters.statuses:
@@ -211,6 +213,12 @@ def _filtered(filters: CaseFilter):
         # few customer ids are looked up first so that the case query stays an index search.
         customer_ids = set(Customer.objects.filter(external_id=q).values_list("pk", flat=True))
         customer_ids |= set(CardAccount.objects.filter(external_id=q).values_list("customer_id", flat=True))
+        # a phone number or 身份证号 matches through its keyed hash (the values are encrypted)
+        digits = q.replace(" ", "").replace("-", "")
+        if digits[:1] == "+" or digits.isdigit() or (len(digits) == 18 and digits[:17].isdigit()):
+            customer_ids |= set(find_customers_by_phone(digits).values_list("pk", flat=True)[:100])
+            if len(digits) == 18:
+                customer_ids |= set(find_customers_by_national_id(digits).values_list("pk", flat=True)[:100])
         match = Q(customer_id__in=sorted(customer_ids))
         number = q[1:] if q[:1] in ("C", "c") else q
         if number.isdigit() and len(number) <= 18:
@@ -220,6 +228,7 @@ def _filtered(filters: CaseFilter):
 
 
 def case_list(
+    user,
     filters: CaseFilter,
     after: str | None = None,
     limit: int = DEFAULT_LIMIT,
@@ -231,10 +240,11 @@ def case_list(
     ``after`` (a page's ``next_cursor``) gives the page after that position, ``before`` (a page's
     ``prev_cursor``) the page before it; neither gives the first page. Pages are found by seeking
     on the ``(max_dpd, id)`` index, so the cost of a page does not grow with its depth. A cursor
-    that is not well formed raises :class:`InvalidCursor`.
+    that is not well formed raises :class:`InvalidCursor`. Only cases in ``user``'s data scope
+    (:func:`arrears.apps.cases.scope.visible_cases`) are listed or counted.
     """
     limit = max(1, min(int(limit), MAX_LIMIT))
-    base = _filtered(filters)
+    base = _filtered(user, filters)
     qs = base.select_related("customer", "assigned_to").only(
         "id", "bucket", "max_dpd", "total_balance", "overdue_amount", "currency", "status", "opened_on",
         "customer__external_id", "customer__name", "assigned_to__username",
@@ -272,6 +282,21 @@ def case_list(
     )
 
 
+#: The most rows one CSV export carries.
+EXPORT_CAP = 10_000
+
+
+def case_export_rows(user, filters: CaseFilter, cap: int = EXPORT_CAP) -> list[CaseRow]:
+    """The filtered work list in scope, in list order, at most ``cap`` rows (masked)."""
+    rows: list[CaseRow] = []
+    page = case_list(user, filters, limit=MAX_LIMIT)
+    while True:
+        rows.extend(page.rows)
+        if not page.has_next or len(rows) >= cap:
+            return rows[:cap]
+        page = case_list(user, filters, after=page.next_cursor, limit=MAX_LIMIT)
+
+
 def _row(c: Case) -> CaseRow:
     return CaseRow(
         id=c.pk,
@@ -297,7 +322,7 @@ def _row(c: Case) -> CaseRow:
 
 
 class CaseNotFound(LookupError):
-    """No case with this id."""
+    """No case with this id in the user's data scope (the views answer 404 either way)."""
 
 
 @dataclass(frozen=True)
@@ -315,10 +340,16 @@ class CustomerView:
     #: The debtor's own first mobile number and home address, masked ("" when none on file).
     phone: str
     address: str
+    #: the contacts those two come from (for revealing them), ``None`` when none on file
+    phone_contact_id: int | None = None
+    address_contact_id: int | None = None
 
 
 @dataclass(frozen=True)
 class ContactView:
+    id: int
+    #: which kind of personal value ``value`` is (phone, email, address) for revealing it
+    reveal_kind: str
     kind: str
     kind_label: str
     party: str
@@ -464,14 +495,15 @@ def statement_status_label(status: int | None) -> str:
     return ngettext("逾期 %(months)s 期", "逾期 %(months)s 期", status) % {"months": status}
 
 
-def case_detail(case_id: int) -> CaseDetail:
-    """Everything the case page shows; raises :class:`CaseNotFound`.
+def case_detail(user, case_id: int) -> CaseDetail:
+    """Everything the case page shows; raises :class:`CaseNotFound` when no such case is in
+    ``user``'s data scope.
 
     A fixed number of queries whatever the number of accounts: case, contacts, accounts,
     statements, bucket history, payments and events (the last four limited per account/case).
     """
     try:
-        case = Case.objects.select_related("customer", "assigned_to").get(pk=case_id)
+        case = visible_cases(user).select_related("customer", "assigned_to").get(pk=case_id)
     except (Case.DoesNotExist, ValueError, TypeError):
         raise CaseNotFound(case_id) from None
     customer: Customer = case.customer
@@ -575,9 +607,13 @@ def case_detail(case_id: int) -> CaseDetail:
             language=customer.language,
             phone=mask_phone(first_phone.value) if first_phone else "",
             address=mask_address(first_address.value) if first_address else "",
+            phone_contact_id=first_phone.pk if first_phone else None,
+            address_contact_id=first_address.pk if first_address else None,
         ),
         contacts=[
             ContactView(
+                id=c.pk,
+                reveal_kind=CONTACT_REVEAL_KIND.get(c.kind, ""),
                 kind=c.kind,
                 kind_label=str(c.get_kind_display()),
                 party=c.party,

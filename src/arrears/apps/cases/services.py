@@ -160,3 +160,83 @@ def transition(case: Case, to_status: str | CaseStatus, *, actor=None, reason: s
                     reason=reason)
     case.refresh_from_db()
     return case
+
+
+# --- revealing personal data ---------------------------------------------------------------------
+
+
+class RevealRefused(PermissionError):
+    """A reveal was refused; ``code`` is ``not_allowed``, ``reason_required`` or ``rate_limited``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+MIN_REASON_LENGTH = 4
+
+
+def reveal_personal_value(user, case_id: int, target: str, reason: str, *, today: date | None = None) -> str:
+    """Return one full personal value of a case in ``user``'s scope, and audit it (``pii.reveal``).
+
+    ``target`` names the value: ``customer.name``, ``customer.national_id``,
+    ``contact.<id>.value`` or ``contact.<id>.party_name``.
+
+    Raises :class:`~arrears.apps.cases.selectors.CaseNotFound` when the case is outside the scope
+    (the attempt is audited as ``access.denied``), :class:`RevealRefused` when the role may not
+    see that kind of value (a field agent sees an address only on the day of their own visit),
+    when no reason is given, or when the user has reached ``ARREARS_REVEAL_LIMIT_PER_HOUR``
+    reveals in the last hour; refusals are audited as ``pii.reveal_refused``.
+    """
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from arrears.apps.audit.counts import count_events
+    from arrears.apps.audit.services import record
+    from arrears.apps.portfolio.models import Contact
+
+    from .scope import can_reveal, visible_cases
+    from .selectors import CaseNotFound
+
+    today = today or timezone.localdate()
+    case = visible_cases(user).select_related("customer").filter(pk=case_id).first()
+    if case is None:
+        record("access.denied", actor=user, obj=("cases.case", case_id), data={"action": "reveal", "target": target})
+        raise CaseNotFound(case_id)
+    kind, value = _resolve_target(case, target, Contact)
+
+    def refuse(code: str, message: str):
+        record("pii.reveal_refused", actor=user, obj=case, reason=reason or "",
+               data={"target": target, "kind": kind, "refusal": code})
+        return RevealRefused(code, message)
+
+    if not can_reveal(user, kind, case.pk, today):
+        raise refuse("not_allowed", "this role may not see this value in full")
+    if len((reason or "").strip()) < MIN_REASON_LENGTH:
+        raise refuse("reason_required", "a reason is required")
+    limit = settings.ARREARS_REVEAL_LIMIT_PER_HOUR
+    if count_events(actor=user, action="pii.reveal", since=timezone.now() - timedelta(hours=1)) >= limit:
+        raise refuse("rate_limited", f"at most {limit} reveals per hour")
+    record("pii.reveal", actor=user, obj=case, reason=reason.strip(), data={"target": target, "kind": kind})
+    return value
+
+
+def _resolve_target(case, target: str, contact_model) -> tuple[str, str]:
+    from .selectors import CaseNotFound
+
+    parts = target.split(".")
+    customer = case.customer
+    if parts == ["customer", "name"]:
+        return "name", customer.name
+    if parts == ["customer", "national_id"]:
+        return "national_id", customer.national_id
+    if len(parts) == 3 and parts[0] == "contact" and parts[1].isdigit() and parts[2] in ("value", "party_name"):
+        contact = contact_model.objects.filter(pk=int(parts[1]), customer_id=customer.pk).first()
+        if contact is not None:
+            if parts[2] == "party_name":
+                return "name", contact.party_name
+            from .scope import CONTACT_REVEAL_KIND
+
+            return CONTACT_REVEAL_KIND.get(contact.kind, "other"), contact.value
+    raise CaseNotFound(case.pk)  # no such value on this case: answered like an unknown case

@@ -5,6 +5,7 @@ full-page load without JavaScript.
 """
 from __future__ import annotations
 
+import csv
 from decimal import Decimal
 from functools import wraps
 
@@ -12,15 +13,19 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
-from . import selectors
+from arrears.apps.audit.services import record
+
+from . import selectors, services
+from .scope import declares_scope, revealable_kinds
 from .selectors import CaseFilter, CaseNotFound, InvalidCursor
 
 MONEY_FIELD = {"max_digits": 16, "decimal_places": 2, "min_value": Decimal("0"), "required": False}
@@ -29,7 +34,7 @@ MONEY_FIELD = {"max_digits": 16, "decimal_places": 2, "min_value": Decimal("0"),
 class CaseFilterForm(forms.Form):
     """The work list's filter, read from the query string."""
 
-    q = forms.CharField(label=_("案件号/客户号/卡账户号"), required=False, max_length=64, strip=True)
+    q = forms.CharField(label=_("案件号/客户号/卡账户号/手机号/身份证号"), required=False, max_length=64, strip=True)
     bucket = forms.MultipleChoiceField(label=_("账龄"), required=False, widget=forms.CheckboxSelectMultiple)
     status = forms.MultipleChoiceField(label=_("状态"), required=False, widget=forms.CheckboxSelectMultiple)
     dpd_min = forms.IntegerField(label=_("逾期天数从"), required=False, min_value=0)
@@ -93,6 +98,7 @@ def _query(params: QueryDict, *, cursor: bool) -> str:
     return kept.urlencode()
 
 
+@declares_scope("case_list")
 @desk_login_required
 @require_GET
 def case_list(request):
@@ -100,9 +106,9 @@ def case_list(request):
     form.is_valid()
     after, before = request.GET.get("after") or None, request.GET.get("before") or None
     try:
-        page = selectors.case_list(form.to_filter(request.user), after=after, before=before)
+        page = selectors.case_list(request.user, form.to_filter(request.user), after=after, before=before)
     except InvalidCursor:
-        page = selectors.case_list(form.to_filter(request.user))
+        page = selectors.case_list(request.user, form.to_filter(request.user))
     current_query = _query(request.GET, cursor=True)
     this_url = reverse("cases:list") + (f"?{current_query}" if current_query else "")
     context = {
@@ -120,15 +126,67 @@ def case_list(request):
     return response
 
 
+def _not_found(request, pk, action: str):
+    """Answer 404 for a case outside the user's scope (or missing), and audit the attempt."""
+    record("access.denied", actor=request.user, obj=("cases.case", pk), data={"action": action})
+    return Http404(_("没有这个案件。"))
+
+
+@declares_scope("case")
 @desk_login_required
 @require_GET
 def case_detail(request, pk: int):
     try:
-        case = selectors.case_detail(pk)
+        case = selectors.case_detail(request.user, pk)
     except CaseNotFound:
-        raise Http404(_("没有这个案件。")) from None
+        raise _not_found(request, pk, "view") from None
+    record("pii.view", actor=request.user, obj=("cases.case", pk), data={"view": "case_page", "masked": True})
     back = request.GET.get("back", "")
-    return render(request, "cases/detail.html", {"case": case, "back_query": back if _is_query(back) else ""})
+    context = {"case": case, "back_query": back if _is_query(back) else "",
+               "revealable": revealable_kinds(request.user, pk, timezone.localdate())}
+    return render(request, "cases/detail.html", context)
+
+
+@declares_scope("case")
+@desk_login_required
+@require_POST
+def reveal(request, pk: int):
+    """htmx: one full personal value, for a role allowed to see it, with a reason (audited)."""
+    target, reason = request.POST.get("target", ""), request.POST.get("reason", "")
+    try:
+        value = services.reveal_personal_value(request.user, pk, target, reason)
+    except CaseNotFound:
+        raise Http404(_("没有这个案件。")) from None  # the service audited the attempt
+    except services.RevealRefused as e:
+        messages = {
+            "not_allowed": _("您的角色无权查看完整信息。"),
+            "reason_required": _("请填写查看原因。"),
+            "rate_limited": _("查看次数已达上限，请稍后再试。"),
+        }
+        return render(request, "cases/_reveal.html", {"error": messages[e.code], "target": target, "pk": pk},
+                      status=403 if e.code != "reason_required" else 400)
+    return render(request, "cases/_reveal.html", {"value": value, "target": target, "pk": pk})
+
+
+@declares_scope("case_list")
+@desk_login_required
+@require_GET
+def case_export(request):
+    """The filtered work list as CSV (masked; in scope only; at most ``EXPORT_CAP`` rows; audited)."""
+    form = CaseFilterForm(request.GET or None)
+    form.is_valid()
+    rows = selectors.case_export_rows(request.user, form.to_filter(request.user))
+    record("pii.view", actor=request.user, data={"view": "case_export", "rows": len(rows), "masked": True})
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="cases.csv"'
+    response.write("\ufeff")  # BOM: spreadsheet programs then read the Chinese text correctly
+    writer = csv.writer(response)
+    writer.writerow([_("案件号"), _("客户号"), _("姓名"), _("账龄"), _("逾期天数"), _("欠款余额"), _("逾期金额"),
+                     _("币种"), _("状态"), _("立案日"), _("催收员")])
+    for r in rows:
+        writer.writerow([r.number, r.customer_no, r.customer_name, r.bucket, r.max_dpd, r.total_balance,
+                         r.overdue_amount, r.currency, r.status_label, r.opened_on.isoformat(), r.assigned_to])
+    return response
 
 
 def _is_query(value: str) -> bool:

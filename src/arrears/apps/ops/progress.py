@@ -63,3 +63,12 @@ class Reporter:
         else:
             self.out.write((human or json.dumps(payload, ensure_ascii=False, indent=2, default=str)) + "\n")
         self.out.flush()
+
+    def failure(self, message: str, problems: list[dict] | None = None) -> None:
+        """With ``--json``, the failure as one JSON object on stdout (the command then exits 1)."""
+        if self.json_mode:
+            payload = {"ok": False, "error": message}
+            if problems is not None:
+                payload["problems"] = problems
+            self.out.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+            self.out.flush()

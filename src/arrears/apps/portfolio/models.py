@@ -2,6 +2,10 @@
 
 Amounts are ``Decimal`` in the account's currency with two decimals (minor units: fen for CNY,
 cents for TWD). Dates are calendar dates in the debtor's local time zone (``Customer.timezone``).
+
+Personal data (names, national ID numbers, contact values) is encrypted at rest
+(:class:`~arrears.privacy.fields.EncryptedTextField`); exact search goes through the blind indexes
+``Customer.national_id_hash`` and ``Contact.value_hash`` (see :mod:`.selectors`).
 """
 from __future__ import annotations
 
@@ -9,10 +13,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from arrears.privacy.fields import BlindIndexedModel, BlindIndexField, EncryptedTextField
+
 MONEY = {"max_digits": 16, "decimal_places": 2}
 
 
-class Customer(models.Model):
+class Customer(BlindIndexedModel):
     """A cardholder. One collections case per delinquent customer covers all of their accounts."""
 
     class Sex(models.TextChoices):
@@ -20,14 +26,17 @@ class Customer(models.Model):
         FEMALE = "F", _("女")
 
     external_id = models.CharField(_("客户号"), max_length=64, unique=True)
-    name = models.CharField(_("姓名"), max_length=128)
-    national_id = models.CharField(_("身份证号"), max_length=32, blank=True)
+    name = EncryptedTextField(_("姓名"), max_length=128)
+    national_id = EncryptedTextField(_("身份证号"), max_length=32, blank=True)
+    national_id_hash = BlindIndexField(source="national_id", indexer="national_id")
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices, blank=True)
     timezone = models.CharField(_("时区"), max_length=64, default="Asia/Shanghai")
     language = models.CharField(_("语言"), max_length=16, default="zh-hans")
     district = models.CharField(_("区"), max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    #: When the retention policy erased this customer's personal data (arrears.apps.audit.retention).
+    purged_at = models.DateTimeField(_("个人信息清除时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("客户")
@@ -37,7 +46,7 @@ class Customer(models.Model):
         return self.external_id
 
 
-class Contact(models.Model):
+class Contact(BlindIndexedModel):
     """A way to reach a party of the customer: the customer, an emergency contact, a guarantor."""
 
     class Kind(models.TextChoices):
@@ -58,9 +67,10 @@ class Contact(models.Model):
     external_id = models.CharField(max_length=64)
     kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
     party = models.CharField(_("联系对象"), max_length=16, choices=Party.choices, default=Party.DEBTOR)
-    party_name = models.CharField(_("联系人姓名"), max_length=128, blank=True)
+    party_name = EncryptedTextField(_("联系人姓名"), max_length=128, blank=True)
     relation = models.CharField(_("关系"), max_length=32, blank=True)
-    value = models.CharField(_("号码或地址"), max_length=255)
+    value = EncryptedTextField(_("号码或地址"), max_length=255)
+    value_hash = BlindIndexField(source="value", indexer="contact_value")
     district = models.CharField(_("区"), max_length=32, blank=True)
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)

@@ -19,6 +19,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from arrears.batch import dbio
+from arrears.privacy.fields import RowProtector
 
 from .intake.extract import Extract
 from .models import CardAccount, Contact, Customer, ImportBatch, Statement
@@ -53,7 +54,12 @@ def _upsert(
     insert_defaults: dict[str, Any] | None = None,
 ) -> tuple[int, int, int]:
     """Insert new and update changed rows of ``model`` matched on ``key`` (model field names,
-    ``*_id`` for foreign keys). Returns ``(inserted, updated, unchanged)``."""
+    ``*_id`` for foreign keys). Returns ``(inserted, updated, unchanged)``.
+
+    Rows are compared in plaintext (existing encrypted values are decrypted on reading); what is
+    written goes through a :class:`~arrears.privacy.fields.RowProtector`: encrypted fields are
+    encrypted and their blind indexes appended."""
+    protector = RowProtector(model, fields)
     existing = {
         tuple(r[:len(key)]): (r[len(key)], tuple(r[len(key) + 1:]))
         for r in model.objects.values_list(*key, "id", *fields).iterator(chunk_size=20_000)
@@ -65,16 +71,17 @@ def _upsert(
         values = tuple(row[f] for f in fields)
         found = existing.get(k)
         if found is None:
-            new_rows.append(k + values)
+            new_rows.append(k + protector.protect(values))
         elif found[1] != values:
-            changed.append((found[0], *values))
+            changed.append((found[0], *protector.protect(values)))
         else:
             unchanged += 1
     defaults = insert_defaults or {}
     table = model._meta.db_table
-    columns = [model._meta.get_field(f).column for f in (*key, *fields)]
+    written = (*fields, *protector.extra_fields)
+    columns = [model._meta.get_field(f).column for f in (*key, *written)]
     dbio.bulk_insert(table, [*columns, *defaults.keys()], (r + tuple(defaults.values()) for r in new_rows))
-    dbio.bulk_update(table, "id", [model._meta.get_field(f).column for f in fields], changed)
+    dbio.bulk_update(table, "id", [model._meta.get_field(f).column for f in written], changed)
     return len(new_rows), len(changed), unchanged
 
 
@@ -84,7 +91,10 @@ def load_extract(extract: Extract, fmt: str, progress: Callable[[str], None] | N
     Raises :class:`ImportRefused` when the extract's ``as_of`` is earlier than the data already
     loaded. Validation errors are raised earlier, by the readers (``ExtractError``).
     """
+    import time
+
     say = progress or (lambda msg: None)
+    t0 = time.perf_counter()
     result = ImportResult(format=fmt, as_of=extract.as_of.isoformat())
     now = timezone.now()
     with transaction.atomic():
@@ -147,6 +157,7 @@ def load_extract(extract: Extract, fmt: str, progress: Callable[[str], None] | N
             format=fmt, as_of=extract.as_of, checksum=extract.checksum, files=list(extract.source_files),
             counts={"inserted": result.inserted, "updated": result.updated},
         )
+    result.seconds = round(time.perf_counter() - t0, 2)
     log.info("imported %s extract as of %s: %s", fmt, extract.as_of, result)
     return result
 

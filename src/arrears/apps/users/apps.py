@@ -1,14 +1,15 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 from django.db.models.signals import post_migrate
 
 #: Apps whose permissions roles are granted; re-synced after each of them is migrated.
-_SYNC_AFTER = {"users", "portfolio", "payments", "cases"}
+_SYNC_AFTER = {"users", "portfolio", "payments", "cases", "audit"}
 
 
 class UsersConfig(AppConfig):
     name = "arrears.apps.users"
     label = "users"
-    verbose_name = "users"
+    verbose_name = _("用户与团队")
 
     def ready(self) -> None:
         post_migrate.connect(_ensure_roles, dispatch_uid="arrears.users.ensure_roles")

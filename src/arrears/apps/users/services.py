@@ -27,9 +27,8 @@ def ensure_roles(using: str = "default") -> dict[str, Group]:
         for r in ROLES:
             group, _ = Group.objects.using(using).get_or_create(name=r.code)
             groups[r.code] = group
-            wanted = _view_permissions(r, using)
-            if wanted:
-                group.permissions.add(*wanted)
+            # exactly the declared permissions: a permission removed from a role is taken back
+            group.permissions.set(_view_permissions(r, using))
     return groups
 
 

@@ -22,6 +22,7 @@ class Command(BaseCommand):
             try:
                 result = run_daily(opts["as_of"], progress=rep.step)
             except RunError as e:
+                rep.failure(str(e))
                 raise CommandError(str(e)) from e
         s = result.summary()
         human = (

@@ -5,11 +5,14 @@ card portfolio (30,000 accounts, shipped in ``arrears/data``), run the daily run
 user per role, print their credentials, and serve the desk. Safe to run again: the import and the
 run are idempotent.
 
-Demo passwords come from ``ARREARS_DEMO_PASSWORD`` when set, else are generated and printed.
+Every run sets the demo users' password and prints it: ``ARREARS_DEMO_PASSWORD`` when set, else a
+new random one. The business date is today (``ARREARS_TIME_ZONE``), or the latest daily run's date
+when that is later (runs only go forward).
 """
 from __future__ import annotations
 
 import os
+import secrets
 
 from django.conf import settings
 from django.core.management import call_command
@@ -24,7 +27,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--no-serve", action="store_true", help="stop after loading")
-        parser.add_argument("--as-of", default=None, help="business date (default: today in ARREARS_TIME_ZONE)")
+        parser.add_argument("--as-of", default=None,
+                            help="business date (default: today in ARREARS_TIME_ZONE, or the latest daily run's "
+                                 "date if that is later: runs only go forward)")
         parser.add_argument("--addr", default="127.0.0.1:8000")
 
     def handle(self, *args, **opts):
@@ -51,7 +56,14 @@ class Command(BaseCommand):
                 rep.step("portfolio already loaded for this date")
             rep.step(f"daily run as of {as_of}")
             result = run_daily(as_of, progress=rep.step)
-            users = ensure_demo_users(os.environ.get("ARREARS_DEMO_PASSWORD") or None)
+            # every demo run sets (and prints) the demo users' password, so the printed one works
+            password = os.environ.get("ARREARS_DEMO_PASSWORD") or ("Demo-" + secrets.token_urlsafe(9))
+            users = ensure_demo_users(password)
+            from arrears.apps.ops.demo_seed import seed_demo_organisation
+
+            seeded = seed_demo_organisation(as_of)
+            if seeded:
+                rep.step(f"demo organisation: {seeded}")
         s = result.summary()
         self.stdout.write(
             f"\nDaily run {s['as_of']}: {s['accounts']:,} accounts, "

@@ -41,8 +41,11 @@ class Command(BaseCommand):
                 rep.step(f"valid: {extract.accounts.height:,} accounts of {extract.customers.height:,} customers; loading")
                 result = load_extract(extract, opts["format"], progress=rep.step)
             except ExtractError as e:
+                rep.failure("extract rejected, nothing loaded",
+                            [{"file": p.file, "row": p.row, "column": p.column, "reason": p.reason} for p in e.problems])
                 raise CommandError(f"extract rejected, nothing loaded:\n{e}") from e
             except ImportRefused as e:
+                rep.failure(f"import refused, nothing loaded: {e}")
                 raise CommandError(f"import refused, nothing loaded: {e}") from e
         result.seconds = round(time.perf_counter() - t0, 2)
         payload = asdict(result)

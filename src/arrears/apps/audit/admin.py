@@ -1,0 +1,27 @@
+"""The audit log in the admin: a read-only list (no add, change or delete for anyone)."""
+from django.contrib import admin
+
+from .models import AuditEvent
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ("id", "at", "action", "actor_label", "object_type", "object_id", "reason", "ip")
+    list_filter = ("action", "object_type")
+    search_fields = ("=action", "=actor_label", "=object_id", "=ip")
+    date_hierarchy = "at"
+    ordering = ("-id",)
+    show_full_result_count = False
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        return {}
