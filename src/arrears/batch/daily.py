@@ -132,15 +132,19 @@ def read_open_cases() -> pa.Table:
 
 
 def compute(
-    con: duckdb.DuckDBPyConnection, accounts: pa.Table, open_cases: pa.Table, as_of: date, ladder: BucketLadder,
+    con: duckdb.DuckDBPyConnection,
+    accounts: duckdb.DuckDBPyRelation,
+    open_cases: duckdb.DuckDBPyRelation,
+    as_of: date,
+    ladder: BucketLadder,
     tolerance: Decimal = Decimal("0.00"),
 ) -> tuple[duckdb.DuckDBPyRelation, duckdb.DuckDBPyRelation]:
-    """The vectorised part: per-account delinquency and per-customer case actions (no I/O)."""
-    acc = transforms.delinquency(con.from_arrow(accounts), as_of, ladder)
-    acc = con.from_arrow(_table(acc))  # materialise once; it is read several times below
+    """The vectorised delinquency step (no I/O): per-account DPD, bucket and roll, and the
+    per-customer case actions, as lazy relations (each reader re-evaluates a few CASE expressions
+    over the in-memory input, cheaper than materialising a million rows)."""
+    acc = transforms.delinquency(accounts, as_of, ladder)
     positions = transforms.customer_positions(acc, ladder, tolerance)
-    actions = transforms.case_actions(positions, con.from_arrow(open_cases))
-    return acc, con.from_arrow(_table(actions))
+    return acc, transforms.case_actions(positions, open_cases)
 
 
 def _table(rel: duckdb.DuckDBPyRelation) -> pa.Table:
@@ -164,7 +168,8 @@ def run_daily(as_of: date, ladder: BucketLadder | None = None, progress: Progres
         open_cases = read_open_cases()
         say(f"computing delinquency for {accounts.num_rows:,} accounts")
         con = duckdb.connect()
-        acc, actions = compute(con, accounts, open_cases, as_of, ladder, tolerance)
+        acc, actions = compute(con, con.from_arrow(accounts), con.from_arrow(open_cases), as_of, ladder, tolerance)
+        actions = con.from_arrow(_table(actions))  # read three times below: materialise once
 
         buckets = {b.name: 0 for b in ladder.buckets}
         buckets.update(dict(acc.aggregate("bucket, count(*)::BIGINT", "bucket").fetchall()))

@@ -28,7 +28,7 @@ STATUS_LABELS = {
 
 
 class Case(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="cases")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="cases", verbose_name=_("客户"))
     status = models.CharField(
         _("状态"), max_length=24, choices=list(STATUS_LABELS.items()), default=CaseStatus.OPEN.value
     )
@@ -40,12 +40,13 @@ class Case(models.Model):
     overdue_amount = models.DecimalField(_("逾期金额"), **MONEY, default=0)
     currency = models.CharField(_("币种"), max_length=3, default="CNY")
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases",
+        verbose_name=_("催收员"),
     )
     team = models.ForeignKey(
         "users.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases", verbose_name=_("团队")
     )
-    last_run_as_of = models.DateField(null=True, blank=True)
+    last_run_as_of = models.DateField(_("最近批处理日期"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("案件")
@@ -85,15 +86,16 @@ class CaseEvent(models.Model):
         ASSIGNED = "assigned", _("分案")
         NOTE = "note", _("备注")
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", verbose_name=_("案件"))
     at = models.DateTimeField(_("时间"))
     as_of = models.DateField(_("业务日期"), null=True, blank=True)
     kind = models.CharField(_("类型"), max_length=32, choices=Kind.choices)
-    from_status = models.CharField(max_length=24, blank=True)
-    to_status = models.CharField(max_length=24, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    from_status = models.CharField(_("原状态"), max_length=24, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=24, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              verbose_name=_("操作人"))
     reason = models.CharField(_("原因"), max_length=255, blank=True)
-    data = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(_("详情"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -11,7 +11,7 @@ from arrears.apps.portfolio.models import MONEY, CardAccount
 
 
 class Payment(models.Model):
-    account = models.ForeignKey(CardAccount, on_delete=models.CASCADE, related_name="payments")
+    account = models.ForeignKey(CardAccount, on_delete=models.CASCADE, related_name="payments", verbose_name=_("卡账户"))
     external_id = models.CharField(_("流水号"), max_length=64)
     paid_at = models.DateTimeField(_("还款时间"))
     local_date = models.DateField(_("还款日(当地)"))

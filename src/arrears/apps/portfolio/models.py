@@ -34,7 +34,7 @@ class Customer(BlindIndexedModel):
     timezone = models.CharField(_("时区"), max_length=64, default="Asia/Shanghai")
     language = models.CharField(_("语言"), max_length=16, default="zh-hans")
     district = models.CharField(_("区"), max_length=32, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     #: When the retention policy erased this customer's personal data (arrears.apps.audit.retention).
     purged_at = models.DateTimeField(_("个人信息清除时间"), null=True, blank=True)
 
@@ -63,7 +63,7 @@ class Contact(BlindIndexedModel):
         EMERGENCY = "emergency", _("紧急联系人")
         OTHER = "other", _("其他第三人")
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("客户"))
     external_id = models.CharField(max_length=64)
     kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
     party = models.CharField(_("联系对象"), max_length=16, choices=Party.choices, default=Party.DEBTOR)
@@ -80,6 +80,9 @@ class Contact(BlindIndexedModel):
         verbose_name = _("联系方式")
         verbose_name_plural = pgettext_lazy("plural", "联系方式")
 
+    def __str__(self) -> str:
+        return f"{self.get_party_display()} · {self.get_kind_display()}"
+
 
 class CardAccount(models.Model):
     """A credit-card account and its delinquency as of the last daily run.
@@ -88,7 +91,7 @@ class CardAccount(models.Model):
     written by the daily run only (``last_run_as_of``).
     """
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="accounts")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="accounts", verbose_name=_("客户"))
     external_id = models.CharField(_("卡账户号"), max_length=64, unique=True)
     product_code = models.CharField(_("产品"), max_length=32, default="CARD")
     currency = models.CharField(_("币种"), max_length=3, default="CNY")
@@ -105,7 +108,7 @@ class CardAccount(models.Model):
     as_of_extract = models.DateField(_("数据日期"))
     dpd = models.IntegerField(_("逾期天数"), default=0)
     bucket = models.CharField(_("账龄"), max_length=8, default="M0", db_index=True)
-    last_run_as_of = models.DateField(null=True, blank=True)
+    last_run_as_of = models.DateField(_("最近批处理日期"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("信用卡账户")
@@ -118,7 +121,7 @@ class CardAccount(models.Model):
 class Statement(models.Model):
     """One billing cycle's statement (账单)."""
 
-    account = models.ForeignKey(CardAccount, on_delete=models.CASCADE, related_name="statements")
+    account = models.ForeignKey(CardAccount, on_delete=models.CASCADE, related_name="statements", verbose_name=_("卡账户"))
     statement_date = models.DateField(_("账单日"))
     due_date = models.DateField(_("到期还款日"))
     closing_balance = models.DecimalField(_("账单金额"), **MONEY)
@@ -143,7 +146,7 @@ class BucketHistory(models.Model):
         BACK = "back", _("回滚")
         CURE = "cure", _("出催")
 
-    account = models.ForeignKey(CardAccount, on_delete=models.CASCADE, related_name="bucket_history")
+    account = models.ForeignKey(CardAccount, on_delete=models.CASCADE, related_name="bucket_history", verbose_name=_("卡账户"))
     as_of = models.DateField(_("日期"))
     dpd = models.IntegerField(_("逾期天数"))
     bucket = models.CharField(_("账龄"), max_length=8)
