@@ -1,11 +1,13 @@
 """The audit log in the admin: a read-only list (no add, change or delete for anyone)."""
 from django.contrib import admin
 
+from arrears.admin_readonly import ReadOnlyAdmin
+
 from .models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("id", "at", "action", "actor_label", "object_type", "object_id", "reason", "ip")
     list_filter = ("action", "object_type")
     search_fields = ("=action", "=actor_label", "=object_id", "=ip")
@@ -14,14 +16,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     show_full_result_count = False
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_actions(self, request):
-        return {}

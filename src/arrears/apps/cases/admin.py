@@ -7,24 +7,14 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from arrears.admin_readonly import ReadOnlyAdmin, ReadOnlyMixin
 from arrears.domain.masking import mask_name
 
 from .models import Case, CaseEvent
 from .selectors import event_label, status_label
 
 
-class _ReadOnly:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class CaseEventInline(_ReadOnly, admin.TabularInline):
+class CaseEventInline(ReadOnlyMixin, admin.TabularInline):
     model = CaseEvent
     extra = 0
     can_delete = False
@@ -34,7 +24,7 @@ class CaseEventInline(_ReadOnly, admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(_ReadOnly, admin.ModelAdmin):
+class CaseAdmin(ReadOnlyAdmin):
     list_display = (
         "__str__", "customer_no", "customer_name", "status_display", "bucket", "max_dpd", "total_balance",
         "overdue_amount", "currency", "opened_on", "closed_on", "assigned_to",
@@ -68,7 +58,7 @@ class CaseAdmin(_ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(CaseEvent)
-class CaseEventAdmin(_ReadOnly, admin.ModelAdmin):
+class CaseEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "case", "kind_display", "from_status", "to_status", "actor", "as_of", "reason")
     list_filter = ("kind", "to_status")
     search_fields = ("=case__customer__external_id", "=kind")

@@ -1,11 +1,13 @@
 """Payments in the admin: read-only (payments are posted by the payment service, never by hand)."""
 from django.contrib import admin
 
+from arrears.admin_readonly import ReadOnlyAdmin
+
 from .models import Payment
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdmin):
     list_display = ("external_id", "account", "paid_at", "local_date", "amount", "channel")
     list_filter = ("channel", "local_date")
     search_fields = ("=external_id", "=account__external_id")
@@ -14,11 +16,3 @@ class PaymentAdmin(admin.ModelAdmin):
     show_full_result_count = False
     date_hierarchy = "local_date"
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -9,35 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from arrears.domain.masking import mask_name, mask_national_id
 
+from arrears.admin_readonly import ReadOnlyAdmin, ReadOnlyInline
+
 from .models import BucketHistory, CardAccount, Contact, Customer, DailyRun, ImportBatch, Statement
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    show_full_result_count = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ContactInline(ReadOnlyInline):
