@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from arrears.apps.agencies.models import Agency, Placement
@@ -241,3 +242,57 @@ def test_search_by_phone_and_national_id_respects_scope(world, client):
     client.force_login(users["supervisor"])
     html = client.get(reverse("cases:list"), {"q": "13800000002"}).content.decode()
     assert f"/cases/{b.pk}/" in html
+
+
+def test_taking_the_administrator_role_away_takes_its_powers_away(world, client):
+    users, a, b, _ = world
+    admin = users["administrator"]
+    admin.groups.set([Group.objects.get(name="collector")])
+    admin.refresh_from_db()
+    assert not admin.is_superuser and not admin.is_staff
+    client.force_login(admin)
+    assert client.get(reverse("cases:detail", args=[b.pk])).status_code == 404
+    assert client.get("/admin/cases/case/").status_code in (302, 403)
+    admin.groups.add(Group.objects.get(name="administrator"))
+    admin.refresh_from_db()
+    assert admin.is_superuser and admin.is_staff
+
+
+def test_reveal_of_another_customers_contact_is_denied_and_audited(world, client):
+    users, a, b, _ = world
+    client.force_login(users["collector"])
+    foreign = Contact.objects.get(customer=b.customer, kind="mobile")
+    before = AuditEvent.objects.filter(action="access.denied").count()
+    resp = client.post(reverse("cases:reveal", args=[a.pk]), {"target": f"contact.{foreign.pk}.value",
+                                                             "reason": "核实号码"})
+    assert resp.status_code == 404 and b"13800000002" not in resp.content
+    assert AuditEvent.objects.filter(action="access.denied").count() == before + 1
+
+
+def test_pages_with_personal_data_are_not_cached(world, client):
+    users, a, _, _ = world
+    client.force_login(users["collector"])
+    for url in (reverse("cases:list"), reverse("cases:detail", args=[a.pk]), reverse("cases:export"),
+                reverse("api-case-list"), reverse("api-case-detail", args=[a.pk])):
+        assert "no-store" in client.get(url)["Cache-Control"], url
+
+
+def test_list_views_are_audited_without_the_search_term(world, client):
+    users, a, _, _ = world
+    client.force_login(users["collector"])
+    client.get(reverse("cases:list"), {"q": "13800000001", "bucket": "M2"})
+    ev = AuditEvent.objects.filter(action="pii.view", data__view="case_list").latest("id")
+    assert ev.data["cases"] == [a.pk] and ev.data["searched"] is True
+    assert "13800000001" not in str(ev.data)
+    client.get(reverse("api-case-list"))
+    assert AuditEvent.objects.filter(action="pii.view", data__view="api_case_list").exists()
+
+
+def test_api_refuses_http_basic_and_never_recurses(world, client):
+    import base64
+
+    creds = base64.b64encode(b"u_collector:wrong-password").decode()
+    resp = client.get(reverse("api-case-list"), HTTP_AUTHORIZATION=f"Basic {creds}")
+    assert resp.status_code in (401, 403)
+    ok = Client().post(reverse("login"), {"username": "u_collector", "password": "Scope-test-2026!"})
+    assert ok.status_code == 302  # not locked out by that one request

@@ -228,12 +228,11 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
-# --- JSON API (DRF): session or basic authentication over HTTPS; every read goes through the scope
+# --- JSON API (DRF): the desk's session (logged in through the throttled login); every read goes
+# through the data scope
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
-    ],
+    # session only: HTTP Basic would send passwords with every call and bypass the login throttle
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -243,6 +242,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Credit-card collections (催收管理系统): cases in the caller's data scope.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 #: Revealing full personal values: at most this many per user per hour (each needs a reason).

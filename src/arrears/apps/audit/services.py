@@ -65,6 +65,9 @@ def record(
     transaction the event commits (or rolls back) with it, and the lock is held until then.
     """
     request = request if request is not None else current_request()
+    # a DRF Request re-runs authentication when its .user is read (and a failed login would
+    # record again, and again): use the Django request underneath, whose user is already resolved
+    request = getattr(request, "_request", request)
     if actor is None and request is not None:
         user = getattr(request, "user", None)
         if user is not None and getattr(user, "is_authenticated", False):

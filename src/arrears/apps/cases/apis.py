@@ -6,6 +6,8 @@ is audited, exactly as on the desk. Personal data leaves masked only.
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -56,6 +58,7 @@ class CaseFilterSerializer(serializers.Serializer):
     limit = serializers.IntegerField(required=False, min_value=1, max_value=selectors.MAX_LIMIT)
 
 
+@method_decorator(never_cache, name="dispatch")
 class CaseListAPI(APIView):
     """Cases in the caller's scope, most overdue first, keyset-paginated."""
 
@@ -82,11 +85,14 @@ class CaseListAPI(APIView):
                                        limit=d.get("limit", selectors.DEFAULT_LIMIT))
         except InvalidCursor:
             raise serializers.ValidationError({"after": "invalid cursor"}) from None
+        record("pii.view", actor=request.user, data={"view": "api_case_list", "masked": True,
+                                                     "cases": [r.id for r in page.rows]})
         data = {"results": [r.__dict__ for r in page.rows], "next": page.next_cursor,
                 "previous": page.prev_cursor, "count": page.count, "count_capped": page.count_capped}
         return Response(CasePageSerializer(data).data)
 
 
+@method_decorator(never_cache, name="dispatch")
 class CaseDetailAPI(APIView):
     """One case in the caller's scope: the customer (masked), accounts and figures."""
 

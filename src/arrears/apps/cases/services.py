@@ -204,7 +204,12 @@ def reveal_personal_value(user, case_id: int, target: str, reason: str, *, today
     if case is None:
         record("access.denied", actor=user, obj=("cases.case", case_id), data={"action": "reveal", "target": target})
         raise CaseNotFound(case_id)
-    kind, value = _resolve_target(case, target, Contact)
+    try:
+        kind, value = _resolve_target(case, target, Contact)
+    except CaseNotFound:
+        # e.g. another customer's contact id under this case's URL: denied like a foreign case
+        record("access.denied", actor=user, obj=case, data={"action": "reveal", "target": target})
+        raise
 
     def refuse(code: str, message: str):
         record("pii.reveal_refused", actor=user, obj=case, reason=reason or "",

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
@@ -86,6 +87,12 @@ def desk_login_required(view):
     return wrapped
 
 
+def _audited_filter(params: QueryDict) -> dict:
+    """The filter for the audit log: never the search term itself (it may be a phone or ID number)."""
+    kept = {k: v for k, v in params.lists() if k not in ("q", "after", "before") and any(x.strip() for x in v)}
+    return {"filter": kept, "searched": bool(params.get("q", "").strip())}
+
+
 def _query(params: QueryDict, *, cursor: bool) -> str:
     """The list's query string without empty fields (and without the page cursor unless asked)."""
     kept = QueryDict(mutable=True)
@@ -100,6 +107,7 @@ def _query(params: QueryDict, *, cursor: bool) -> str:
 
 @declares_scope("case_list")
 @desk_login_required
+@never_cache
 @require_GET
 def case_list(request):
     form = CaseFilterForm(request.GET or None)
@@ -109,6 +117,8 @@ def case_list(request):
         page = selectors.case_list(request.user, form.to_filter(request.user), after=after, before=before)
     except InvalidCursor:
         page = selectors.case_list(request.user, form.to_filter(request.user))
+    record("pii.view", actor=request.user, data={
+        "view": "case_list", "masked": True, "cases": [r.id for r in page.rows], **_audited_filter(request.GET)})
     current_query = _query(request.GET, cursor=True)
     this_url = reverse("cases:list") + (f"?{current_query}" if current_query else "")
     context = {
@@ -134,6 +144,7 @@ def _not_found(request, pk, action: str):
 
 @declares_scope("case")
 @desk_login_required
+@never_cache
 @require_GET
 def case_detail(request, pk: int):
     try:
@@ -149,6 +160,7 @@ def case_detail(request, pk: int):
 
 @declares_scope("case")
 @desk_login_required
+@never_cache
 @require_POST
 def reveal(request, pk: int):
     """htmx: one full personal value, for a role allowed to see it, with a reason (audited)."""
@@ -170,13 +182,16 @@ def reveal(request, pk: int):
 
 @declares_scope("case_list")
 @desk_login_required
+@never_cache
 @require_GET
 def case_export(request):
     """The filtered work list as CSV (masked; in scope only; at most ``EXPORT_CAP`` rows; audited)."""
     form = CaseFilterForm(request.GET or None)
     form.is_valid()
     rows = selectors.case_export_rows(request.user, form.to_filter(request.user))
-    record("pii.view", actor=request.user, data={"view": "case_export", "rows": len(rows), "masked": True})
+    record("pii.view", actor=request.user, data={
+        "view": "case_export", "rows": len(rows), "masked": True, "cases": [r.id for r in rows],
+        **_audited_filter(request.GET)})
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="cases.csv"'
     response.write("\ufeff")  # BOM: spreadsheet programs then read the Chinese text correctly

@@ -12,7 +12,12 @@ class UsersConfig(AppConfig):
     verbose_name = _("用户与团队")
 
     def ready(self) -> None:
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import m2m_changed
+
         post_migrate.connect(_ensure_roles, dispatch_uid="arrears.users.ensure_roles")
+        m2m_changed.connect(_roles_changed, sender=get_user_model().groups.through,
+                            dispatch_uid="arrears.users.sync_flags")
 
 
 def _ensure_roles(sender, using="default", **kwargs) -> None:
@@ -23,3 +28,18 @@ def _ensure_roles(sender, using="default", **kwargs) -> None:
     from .services import ensure_roles
 
     ensure_roles(using=using)
+
+
+def _roles_changed(sender, instance, action, reverse, model, pk_set, **kwargs) -> None:
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    from django.contrib.auth import get_user_model
+
+    from .services import sync_flags_with_roles
+
+    User = get_user_model()
+    if not reverse:
+        sync_flags_with_roles(instance)
+    elif pk_set:  # a group's members changed
+        for user in User.objects.filter(pk__in=pk_set):
+            sync_flags_with_roles(user)

@@ -87,3 +87,16 @@ def ensure_demo_users(password: str | None = None) -> list[tuple[str, str, str |
             out.append((user.username, r.code, shown))
             log.debug("demo user %s (%s) %s", user.username, r.code, "created" if created else "updated")
     return out
+
+
+def sync_flags_with_roles(user) -> None:
+    """Make ``is_staff``/``is_superuser`` follow the user's roles (groups) now.
+
+    Roles are the one source of truth: taking the administrator role away takes the superuser flag
+    away at the user's next request. Called on every change of a user's groups.
+    """
+    roles = user_roles(user)
+    staff, superuser = any(r.staff for r in roles), any(r.superuser for r in roles)
+    if (user.is_staff, user.is_superuser) != (staff, superuser):
+        type(user).objects.filter(pk=user.pk).update(is_staff=staff, is_superuser=superuser)
+        user.is_staff, user.is_superuser = staff, superuser

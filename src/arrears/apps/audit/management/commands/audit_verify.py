@@ -68,6 +68,9 @@ class Command(BaseCommand):
                 + f"{verdict.problem_count} problem(s) in {verdict.events:,} events ({seconds}s)"
             )
         if not guarded:
-            self.stderr.write("warning: the append-only triggers are missing on the audit table (run migrate)")
+            # an unguarded log can be edited without trace from now on: that is a failure too
+            self.stderr.write("audit log NOT PROTECTED: the append-only triggers are missing (run migrate)")
         if not verdict.ok:
             sys.exit(1)
+        if not guarded:
+            sys.exit(2)
