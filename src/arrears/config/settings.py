@@ -228,6 +228,14 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
+# --- Behind a reverse proxy (ARREARS_BEHIND_PROXY=1): trust its X-Forwarded-Proto for HTTPS and its
+# X-Forwarded-For for the client address (login lockout and the audit log's IP). Only set this
+# when the proxy overwrites those headers.
+BEHIND_PROXY = os.environ.get("ARREARS_BEHIND_PROXY", "0") == "1"
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
 # --- JSON API (DRF): the desk's session (logged in through the throttled login); every read goes
 # through the data scope
 REST_FRAMEWORK = {

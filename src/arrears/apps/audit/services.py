@@ -120,8 +120,12 @@ def _object_ref(obj) -> tuple[str, str]:
 def _origin(request) -> tuple[str, str]:
     if request is None:
         return "", ""
+    from django.conf import settings
+
     meta = getattr(request, "META", {}) or {}
     ip = meta.get("REMOTE_ADDR") or ""
+    if getattr(settings, "BEHIND_PROXY", False) and meta.get("HTTP_X_FORWARDED_FOR"):
+        ip = meta["HTTP_X_FORWARDED_FOR"].split(",")[0]  # the client, as the trusted proxy saw it
     try:
         ip = ipaddress.ip_address(ip.strip()).compressed if ip else ""
     except ValueError:

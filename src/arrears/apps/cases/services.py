@@ -17,6 +17,7 @@ from django.utils.translation import gettext_noop
 
 from arrears.batch import dbio
 from arrears.domain.cases import CaseStatus, check_transition
+from arrears.domain.errors import DomainError
 
 from .models import Case, CaseEvent
 
@@ -124,7 +125,7 @@ def transition_many(
     """Move each ``(case_id, current_status)`` to ``to_status``.
 
     Every move is checked against the declared map first (``IllegalTransition`` if any is not
-    allowed: nothing is written). The update is conditional on the status still being the one
+    allowed: nothing is written); closing before a case's ``opened_on`` raises ``DomainError``. The update is conditional on the status still being the one
     given, so a concurrent change raises :class:`StaleCase` and the transaction rolls back.
     Closing sets ``closed_on`` (``as_of``, or today in the business time zone). Writes one
     ``status_changed`` event per case. Returns the number of cases moved.
@@ -139,6 +140,12 @@ def transition_many(
     day = as_of or timezone.localdate()
     closed_on = day if target.is_closed else None
     moved = 0
+    if closed_on is not None:
+        ids = [cid for cid, _ in cases]
+        for i in range(0, len(ids), 5_000):
+            early = Case.objects.filter(id__in=ids[i:i + 5_000], opened_on__gt=closed_on).values_list("id", flat=True)
+            if early:
+                raise DomainError(f"case(s) {list(early)[:5]} would close on {closed_on}, before they opened")
     with transaction.atomic():
         for src, ids in by_from.items():
             for i in range(0, len(ids), 5_000):

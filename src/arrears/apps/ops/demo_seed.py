@@ -2,8 +2,8 @@
 
 Until allocation (issue 5) routes cases, the demo hands out work deterministically (by case id):
 the collector gets 200 early-bucket cases in the team led by the team leader; the field agent has
-visits today; M4+ cases are referred to legal; some customers called customer service; an agency
-holds 100 placements. Idempotent: a second run finds everything in place and changes nothing.
+visits today; up to 100 M4+ cases are referred to legal; some customers called customer service; an
+agency holds up to 100 M5+ placements. Idempotent: a second run finds everything in place and changes nothing.
 """
 from __future__ import annotations
 
