@@ -140,11 +140,13 @@ def test_purge_erases_personal_data_keeps_the_financial_record_and_records_it(po
     assert c.accounts.get().payments.get().amount == Decimal("1200.00")
     # the raw rows hold no trace of the old values
     with connection.cursor() as cur:
-        cur.execute("SELECT name, national_id FROM portfolio_customer WHERE id = %s", [due.pk])
-        name_raw, nid_raw = cur.fetchone()
-        cur.execute("SELECT value, party_name FROM portfolio_contact WHERE customer_id = %s", [due.pk])
+        cur.execute("SELECT name, national_id, birth_date FROM portfolio_customer WHERE id = %s", [due.pk])
+        name_raw, nid_raw, birth_raw = cur.fetchone()
+        cur.execute("SELECT value, party_name, latitude, longitude FROM portfolio_contact WHERE customer_id = %s",
+                    [due.pk])
         contact_raw = cur.fetchall()
-    assert nid_raw == "" and "王1" not in name_raw and all(r == ("", "") for r in contact_raw)
+    assert nid_raw == "" and "王1" not in name_raw and birth_raw is None
+    assert all(r == ("", "", None, None) for r in contact_raw)
 
     # others untouched
     for key in ("edge", "recent", "open", "nocase"):

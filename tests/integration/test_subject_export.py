@@ -65,6 +65,16 @@ def export(*args) -> dict:
     return json.loads(out.getvalue())
 
 
+def test_export_gives_encrypted_birth_date_and_coordinates_as_iso_date_and_numbers(subject):
+    Contact.objects.create(customer=subject, external_id="h", kind="home_address", value="深圳市南山区科技园1号",
+                           latitude=22.54187654321098, longitude=113.95912345678901)
+    doc = export("UCI00001")
+    assert doc["customer"]["birth_date"] == "1990-01-01"
+    home = next(c for c in doc["contacts"] if c["external_id"] == "h")
+    assert (home["latitude"], home["longitude"]) == (22.54187654321098, 113.95912345678901)  # JSON numbers, exact
+    assert {c["latitude"] for c in doc["contacts"] if c["external_id"] != "h"} == {None}
+
+
 def test_export_holds_everything_about_the_customer(subject):
     doc = export("UCI00001")
     assert doc["format"] == "arrears.subject_export/1"

@@ -4,6 +4,13 @@
   column: the model attribute holds the plaintext, the database only ciphertext. ``""`` and
   ``NULL`` are stored as they are. Only ``isnull`` and ``exact`` against ``""`` are allowed as
   lookups: a ciphertext is different every time, so exact search goes through a blind index.
+- :class:`EncryptedDateField` and :class:`EncryptedFloatField` do the same for a ``date`` (the
+  plaintext encrypted is ``YYYY-MM-DD``) and a ``float`` (its shortest exact ``repr``): the model
+  attribute is a ``date``/``float``, the column text ciphertext, ``NULL`` for no value. Only
+  ``isnull`` is allowed as a lookup (no ranges, no ordering: the database cannot see the value).
+  They are :class:`EncryptedTextField` subclasses, so whatever handles encrypted columns (bulk
+  loader, rotation, tests) handles them by type; a subclass converts with :meth:`to_text` /
+  :meth:`from_text`.
 - :class:`BlindIndexField` holds the keyed hash of another field's normalised value; it is
   computed on every save (``save()``, ``bulk_create``) — never by hand.
 - :class:`RowProtector` does the same for raw-SQL bulk writers (``arrears.batch.dbio``): it
@@ -14,6 +21,7 @@
 """
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,6 +47,19 @@ class EmptyOnlyExact(Exact):
             raise FieldError(
                 f"{getattr(field, 'name', 'this field')} is encrypted: exact search goes through its blind "
                 "index (e.g. Customer.national_id_hash; see arrears.apps.portfolio.selectors)"
+            )
+        super().__init__(lhs, rhs)
+
+
+class NullOnlyExact(Exact):
+    """``field=None`` (Django turns it into ``isnull``): nothing else can be matched in SQL."""
+
+    def __init__(self, lhs, rhs):
+        if rhs is not None:
+            field = getattr(lhs, "target", None) or getattr(lhs, "output_field", None)
+            raise FieldError(
+                f"{getattr(field, 'name', 'this field')} is encrypted: it cannot be searched or compared in SQL "
+                "(only isnull); filter in Python after reading"
             )
         super().__init__(lhs, rhs)
 
@@ -72,16 +93,39 @@ class EncryptedTextField(models.TextField):
             kwargs["label"] = self.label
         return name, path, args, kwargs
 
+    # -- conversion between the Python value and the plaintext encrypted -------------------------
+
+    def to_text(self, value: Any) -> str:
+        """The plaintext of a non-empty value of :meth:`to_python`'s type."""
+        return value
+
+    def from_text(self, text: str) -> Any:
+        """The Python value of a decrypted plaintext (inverse of :meth:`to_text`)."""
+        return text
+
+    def empty(self, value: Any) -> Any:
+        """What an empty value (``None``, ``""``) is stored and read as: itself, for text."""
+        return value
+
+    def plaintext(self, value: Any) -> str | None:
+        """What is encrypted for ``value`` (any form :meth:`to_python` accepts, a decrypted
+        plaintext included); ``None`` for an empty value, which is stored unencrypted."""
+        value = self.to_python(value)
+        if value is None or value == "":
+            return None
+        return self.to_text(value)
+
     def from_db_value(self, value, expression, connection):
         if value is None or value == "":
-            return value
-        return keyring().decrypt(value, self.associated_data)
+            return self.empty(value)
+        return self.from_text(keyring().decrypt(value, self.associated_data))
 
     def get_prep_value(self, value):
-        value = super().get_prep_value(value)
-        if value is None or value == "":
-            return value
-        return keyring().encrypt(value, self.associated_data)
+        value = models.Field.get_prep_value(self, value)  # resolves lazy objects
+        text = self.plaintext(value)
+        if text is None:
+            return self.empty(self.to_python(value))
+        return keyring().encrypt(text, self.associated_data)
 
     def get_lookup(self, lookup_name):
         if lookup_name == "isnull":
@@ -100,6 +144,78 @@ class EncryptedTextField(models.TextField):
         from django import forms
 
         return super().formfield(**{"widget": forms.TextInput, **kwargs})
+
+
+class _EncryptedValueField(EncryptedTextField):
+    """An encrypted value of a type other than text: ``NULL`` when there is none (``""`` is taken
+    as none), only ``isnull`` as a lookup. Subclasses give :attr:`value_field` (the plain model
+    field whose conversion and form field they reuse) and :meth:`to_text`/:meth:`from_text`."""
+
+    value_field: type[models.Field]
+
+    def empty(self, value: Any) -> Any:
+        return None
+
+    def to_python(self, value):
+        if value is None or value == "":
+            return None
+        return self.value_field.to_python(self, value)
+
+    def get_lookup(self, lookup_name):
+        if lookup_name == "isnull":
+            return IsNull
+        if lookup_name == "exact":
+            return NullOnlyExact
+        raise FieldError(
+            f"lookup {lookup_name!r} is not possible on the encrypted field {self.name!r}: the database holds "
+            "only ciphertext (isnull is the one lookup)"
+        )
+
+    def value_to_string(self, obj):
+        value = self.value_from_object(obj)
+        return "" if value is None else self.to_text(self.to_python(value))
+
+    def formfield(self, **kwargs):
+        return models.Field.formfield(self, **kwargs)
+
+
+class EncryptedDateField(_EncryptedValueField):
+    """A ``datetime.date`` encrypted at rest (plaintext ``YYYY-MM-DD``)."""
+
+    description = "Date encrypted at rest"
+    value_field = models.DateField
+    default_error_messages = models.DateField.default_error_messages
+
+    def to_text(self, value: datetime.date) -> str:
+        return value.isoformat()
+
+    def from_text(self, text: str) -> datetime.date:
+        return datetime.date.fromisoformat(text)
+
+    def formfield(self, **kwargs):
+        from django import forms
+
+        return super().formfield(**{"form_class": forms.DateField, **kwargs})
+
+
+class EncryptedFloatField(_EncryptedValueField):
+    """A ``float`` encrypted at rest (plaintext: the shortest ``repr`` that reads back exactly, so
+    a coordinate keeps every decimal)."""
+
+    description = "Floating point number encrypted at rest"
+    value_field = models.FloatField
+    default_error_messages = models.FloatField.default_error_messages
+
+    def to_text(self, value: float) -> str:
+        return repr(float(value))
+
+    def from_text(self, text: str) -> float:
+        return float(text)
+
+    def formfield(self, **kwargs):
+        from django import forms
+
+        return super().formfield(**{"form_class": forms.FloatField, **kwargs})
 
 
 class BlindIndexField(models.CharField):
@@ -180,18 +296,18 @@ class BlindIndexedModel(models.Model):
 class RowProtector:
     """Turns plaintext rows of ``fields`` into what the database stores, for raw-SQL writers.
 
-    ``protect(values)`` takes a tuple in ``fields`` order and returns it with the values of
-    encrypted fields encrypted, followed by the blind indexes (in :attr:`extra_fields` order) of
-    every :class:`BlindIndexField` whose source is among ``fields``. With neither kind of field it
+    ``protect(values)`` takes a tuple in ``fields`` order (Python values: ``str``, ``date``,
+    ``float``… as the fields take them) and returns it with the values of encrypted fields
+    encrypted (each by its field's :meth:`~EncryptedTextField.plaintext`; an empty one as the
+    field stores it), followed by the blind indexes (in :attr:`extra_fields` order) of every
+    :class:`BlindIndexField` whose source is among ``fields``. With neither kind of field it
     returns the row unchanged.
     """
 
     def __init__(self, model: type[models.Model], fields: Sequence[str]) -> None:
         self.fields = tuple(fields)
         pos = {name: i for i, name in enumerate(self.fields)}
-        self._encrypt = [
-            (pos[f.name], f.associated_data) for f in encrypted_fields(model) if f.name in pos
-        ]
+        self._encrypt = [(pos[f.name], f) for f in encrypted_fields(model) if f.name in pos]
         self._indexes: list[tuple[BlindIndexField, tuple[int, ...]]] = []
         for f in blind_index_fields(model):
             if f.source not in pos:
@@ -212,10 +328,9 @@ class RowProtector:
             ring.blind_index(INDEXERS[f.indexer](*(values[i] for i in idx))) for f, idx in self._indexes
         )
         out = list(values)
-        for i, label in self._encrypt:
-            v = out[i]
-            if v is not None and v != "":
-                out[i] = ring.encrypt(str(v), label)
+        for i, f in self._encrypt:
+            text = f.plaintext(out[i])
+            out[i] = f.empty(out[i]) if text is None else ring.encrypt(text, f.associated_data)
         return (*out, *hashes)
 
 

@@ -1,7 +1,8 @@
 """Rewriting stored personal data: key rotation and the migration that first encrypted it.
 
-Works on any model with :class:`~arrears.privacy.fields.EncryptedTextField` columns (current
-or historical, as in a data migration), with raw SQL: rows whose encrypted columns are not all
+Works on any model with :class:`~arrears.privacy.fields.EncryptedTextField` columns (its typed
+subclasses ``EncryptedDateField`` and ``EncryptedFloatField`` included; current or historical
+models, as in a data migration), with raw SQL: rows whose encrypted columns are not all
 under the current key ("stale": under an earlier key, or still plaintext before the first
 migration) are read, decrypted, encrypted again under the current key and their blind indexes
 recomputed, a batch of rows per short transaction. Readers are never blocked for long, and since
@@ -27,7 +28,8 @@ class TableReport:
     stale_rows: int = 0
     #: Rows rewritten.
     rewritten: int = 0
-    #: Stale values by what they are under: a key id, or ``"plaintext"``.
+    #: Values not under the current key (a row holds one per non-empty encrypted column), by
+    #: what they are under: a key id, or ``"plaintext"``.
     stale_values: dict[str, int] = field(default_factory=dict)
 
 

@@ -3,9 +3,11 @@
 Amounts are ``Decimal`` in the account's currency with two decimals (minor units: fen for CNY,
 cents for TWD). Dates are calendar dates in the debtor's local time zone (``Customer.timezone``).
 
-Personal data (names, national ID numbers, contact values) is encrypted at rest
-(:class:`~arrears.privacy.fields.EncryptedTextField`); exact search goes through the blind indexes
-``Customer.national_id_hash`` and ``Contact.value_hash`` (see :mod:`.selectors`).
+Personal data (names, national ID numbers, birth dates, contact values and the coordinates of
+addresses) is encrypted at rest (:class:`~arrears.privacy.fields.EncryptedTextField`,
+``EncryptedDateField``, ``EncryptedFloatField``); exact search goes through the blind indexes
+``Customer.national_id_hash`` and ``Contact.value_hash`` (see :mod:`.selectors`). Birth dates and
+coordinates cannot be filtered or ordered in SQL at all.
 """
 from __future__ import annotations
 
@@ -13,7 +15,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from arrears.privacy.fields import BlindIndexedModel, BlindIndexField, EncryptedTextField
+from arrears.privacy.fields import (
+    BlindIndexedModel,
+    BlindIndexField,
+    EncryptedDateField,
+    EncryptedFloatField,
+    EncryptedTextField,
+)
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 
@@ -29,7 +37,7 @@ class Customer(BlindIndexedModel):
     name = EncryptedTextField(_("姓名"), max_length=128)
     national_id = EncryptedTextField(_("身份证号"), max_length=32, blank=True)
     national_id_hash = BlindIndexField(source="national_id", indexer="national_id")
-    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
+    birth_date = EncryptedDateField(_("出生日期"), null=True, blank=True)
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices, blank=True)
     timezone = models.CharField(_("时区"), max_length=64, default="Asia/Shanghai")
     language = models.CharField(_("语言"), max_length=16, default="zh-hans")
@@ -72,8 +80,8 @@ class Contact(BlindIndexedModel):
     value = EncryptedTextField(_("号码或地址"), max_length=255)
     value_hash = BlindIndexField(source="value", indexer="contact_value")
     district = models.CharField(_("区"), max_length=32, blank=True)
-    latitude = models.FloatField(null=True, blank=True)
-    longitude = models.FloatField(null=True, blank=True)
+    latitude = EncryptedFloatField(null=True, blank=True)
+    longitude = EncryptedFloatField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["customer", "external_id"], name="contact_natural_key")]

@@ -3,7 +3,8 @@
 Re-encrypts every encrypted column under the current key (``ARREARS_PII_KEY``) and recomputes
 the blind indexes, a batch of rows per short transaction; the previous keys must be listed in
 ``ARREARS_PII_OLD_KEYS`` meanwhile so that rows not yet rewritten stay readable. Idempotent:
-a second run finds nothing to do. ``--dry-run`` counts the rows still under other keys.
+a second run finds nothing to do. ``--dry-run`` counts the rows still under other keys, and
+the encrypted values in them (a row holds several) by the key they are under.
 See docs/privacy.md ("Encryption at rest").
 """
 from __future__ import annotations
@@ -33,6 +34,19 @@ def _audit(action: str, data: dict) -> None:
         log.exception("rotate_pii_key: could not record the audit event")
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _values(by_key: dict[str, int]) -> str:
+    """``stale_values`` in words: ``"60,000 values (60,000 under key 9a2a4ce9)"``."""
+    total = sum(by_key.values())
+    if not total:
+        return "0 values"
+    parts = ", ".join(f"{n:,} {'in plaintext' if k == 'plaintext' else f'under key {k}'}" for k, n in by_key.items())
+    return f"{_count(total, 'value')} ({parts})"
+
+
 class Command(BaseCommand):
     help = (
         "Re-encrypt all personal data under ARREARS_PII_KEY and recompute the search hashes, in short "
@@ -60,7 +74,7 @@ class Command(BaseCommand):
                 label = model._meta.label_lower
                 if opts["dry_run"]:
                     r = count_stale(model, ring=ring)
-                    rep.step(f"{label}: {r.stale_rows:,} rows to re-encrypt")
+                    rep.step(f"{label}: {_count(r.stale_rows, 'row')} to re-encrypt, {_values(r.stale_values)}")
                 else:
                     def progress(r, label=label):
                         rep.step(f"{label}: {r.rewritten:,} of {r.stale_rows:,} rows re-encrypted")
@@ -88,8 +102,11 @@ class Command(BaseCommand):
             _audit("pii.rotate_key", {k: summary[k] for k in ("key_id", "old_key_ids", "rewritten")}
                    | {"tables": {t: v["rewritten"] for t, v in tables.items()}})
         if opts["dry_run"]:
-            human = (f"{summary['stale_rows']:,} rows not under the current key {ring.current.id}"
-                     + "".join(f"\n  {t}: {v['stale_rows']:,} rows {v['stale_values']}" for t, v in tables.items()))
+            values = sum(n for t in tables.values() for n in t["stale_values"].values())
+            human = (f"{_count(summary['stale_rows'], 'row')} to re-encrypt, holding {_count(values, 'value')} "
+                     f"not under the current key {ring.current.id}"
+                     + "".join(f"\n  {t}: {_count(v['stale_rows'], 'row')}, {_values(v['stale_values'])}"
+                               for t, v in tables.items()))
         else:
             human = (f"re-encrypted {summary['rewritten']:,} rows under key {ring.current.id} "
                      f"({summary['seconds']}s); earlier keys can be dropped from ARREARS_PII_OLD_KEYS")
