@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "arrears.apps.servicing",
     "arrears.apps.ops",
     "arrears.apps.audit",
+    "arrears.apps.compliance",
 ]
 
 MIDDLEWARE = [

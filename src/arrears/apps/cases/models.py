@@ -85,6 +85,8 @@ class CaseEvent(models.Model):
         BUCKET_CHANGED = "bucket_changed", _("账龄变化")
         ASSIGNED = "assigned", _("分案")
         NOTE = "note", _("备注")
+        CONTACT_BLOCKED = "contact_blocked", _("联络被拦截")
+        CONTACT_ATTEMPT = "contact_attempt", _("联络记录")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", verbose_name=_("案件"))
     at = models.DateTimeField(_("时间"))

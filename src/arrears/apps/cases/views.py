@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from arrears.apps.audit.services import record
+from arrears.apps.compliance.selectors import contact_status
 
 from . import selectors, services
 from .scope import declares_scope, revealable_kinds
@@ -154,7 +155,8 @@ def case_detail(request, pk: int):
     record("pii.view", actor=request.user, obj=("cases.case", pk), data={"view": "case_page", "masked": True})
     back = request.GET.get("back", "")
     context = {"case": case, "back_query": back if _is_query(back) else "",
-               "revealable": revealable_kinds(request.user, pk, timezone.localdate())}
+               "revealable": revealable_kinds(request.user, pk, timezone.localdate()),
+               "compliance": contact_status(case.id, timezone.now())}
     return render(request, "cases/detail.html", context)
 
 

@@ -1,4 +1,5 @@
 """``arrears bench daily_run --accounts N [--json] [--database-url URL] [--threads 2]``
+``arrears bench compliance [--decisions N] [--json]`` (see :mod:`arrears.apps.compliance.bench`)
 
 Times the daily run on a synthetic portfolio of N accounts drawn from the UCI distributions (the
 Parquet that ``arrears/tools/engine_baseline.py N`` writes, built once under ``var/bench``), and
@@ -36,10 +37,11 @@ def _child(args: list[str], url: str) -> dict:
 
 
 class Command(BaseCommand):
-    help = "Benchmarks: `bench daily_run --accounts N`."
+    help = "Benchmarks: `bench daily_run --accounts N`, `bench compliance [--decisions N]`."
 
     def add_arguments(self, parser):
-        parser.add_argument("target", choices=["daily_run"])
+        parser.add_argument("target", choices=["daily_run", "compliance"])
+        parser.add_argument("--decisions", type=int, default=10_000, help="compliance: decisions to time (≥ 10,000)")
         parser.add_argument("--accounts", type=int, default=1_000_000)
         parser.add_argument("--json", action="store_true")
         parser.add_argument("--database-url", default=None, help="PostgreSQL server to bench on (default: SQLite)")
@@ -48,6 +50,10 @@ class Command(BaseCommand):
         parser.add_argument("--parquet", default=None, help=__import__("argparse").SUPPRESS)
 
     def handle(self, *args, **opts):
+        if opts["target"] == "compliance":
+            from arrears.apps.compliance.bench import command as compliance_bench
+
+            return compliance_bench(self, opts)
         if opts["step"]:
             return self._step(opts)
         from arrears.batch import bench

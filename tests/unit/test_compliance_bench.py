@@ -1,0 +1,35 @@
+"""``arrears bench compliance``: the report's shape (figures are for the closing note; the bound
+here is loose so a slow CI machine does not fail it — the target is p99 ≤ 1 ms)."""
+from __future__ import annotations
+
+import io
+import json
+
+from django.core.management import call_command
+
+from arrears.apps.compliance import bench
+from arrears.batch import compliance as batch
+
+
+def test_single_decision_bench_report():
+    r = bench.run(decisions=1500)
+    assert r["history_days"] == 90 and r["history_records"]["cn"] > 300
+    for key in ("cn", "us", "all"):
+        s = r[key]
+        assert 0 < s["p50_us"] <= s["p99_us"] <= s["max_us"]
+    assert set(r["cn"]["mix"]) >= {"allow", "deny"}
+    assert r["all"]["p99_us"] < 5000
+
+
+def test_bench_command_json(monkeypatch):
+    monkeypatch.setattr(batch, "bench", lambda: {"rows": 10, "decisions_per_s": 1})  # the 1M-row run is slow
+    out = io.StringIO()
+    call_command("bench", "compliance", "--decisions", "1000", "--json", stdout=out)
+    payload = json.loads(out.getvalue())
+    assert payload["all"]["decisions"] == 2000 and payload["target_p99_us"] == 1000.0
+    assert payload["vectorised"] == {"rows": 10, "decisions_per_s": 1}
+
+
+def test_vectorised_bench_runs_small():
+    r = batch.bench(rows=5000)
+    assert r["cn"]["decisions_per_s"] > 0 and r["us"]["ledger_rows"] == 5000 // 2 * 14
