@@ -164,3 +164,31 @@ def test_case_page_shows_the_panel_in_both_languages(client, case, admin_user):
     panel = re.search(r'<section class="card" id="contact-compliance">(.*?)</section>', en, re.S).group(1)
     assert not re.search(r"[\u4e00-\u9fff]", re.sub(r"<[^>]+>", " ", panel)), panel
     assert not CaseEvent.objects.filter(kind="contact_blocked").exists()
+
+
+# --- holds and restrictions from the database ------------------------------------------------------
+
+
+def test_open_dispute_holds_collection_and_a_breached_plan_does_not(case, mobile):
+    from arrears.apps.servicing.models import CollectionHold
+
+    with _now(_at(10)):
+        assert services.check_contact(case=case, channel="phone", contact=mobile).decision == "allow"
+        hold = CollectionHold.objects.create(customer=case.customer, kind="dispute", since=_at(9) - dt.timedelta(days=1))
+        d = services.check_contact(case=case, channel="phone", contact=mobile)
+        assert d.decision in ("deny", "escalate"), d.to_dict()
+        hold.delete()
+        CollectionHold.objects.create(customer=case.customer, kind="payment_plan", since=_at(9) - dt.timedelta(days=3),
+                                      breached=True)
+        assert services.check_contact(case=case, channel="phone", contact=mobile).decision == "allow"
+
+
+def test_a_third_party_who_refused_is_not_contacted_again(case):
+    from arrears.apps.servicing.models import ContactRestriction
+
+    emergency = Contact.objects.create(customer=case.customer, external_id="EM-1", kind="mobile", party="emergency",
+                                       party_name="李四", relation="朋友", value="13900001111")
+    with _now(_at(10)):
+        ContactRestriction.objects.create(contact=emergency, kind="refused", since=_at(9) - dt.timedelta(days=2))
+        d = services.check_contact(case=case, channel="phone", contact=emergency, party="emergency", purpose="locate")
+    assert d.decision == "deny", d.to_dict()

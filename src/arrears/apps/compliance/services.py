@@ -18,9 +18,12 @@ case timeline (``contact_blocked``) with its reasons.
 Facts known from the database today: the customer's time zone, the institution role, the case
 state, the active placement (assignment), agency whitelisting, the outsourcing notice (an attempt
 in the ledger with purpose ``outsourcing_notice``), parties and contact points from the customer's
-contacts, and one hold: an *accepted* legal referral → ``Hold("litigation")``. Not yet in the
-database (so not passed; their rules do not fire): disputes, complaints, signed payment plans,
-deceased, bankruptcy, consents, do-not-contact flags, recording state.
+contacts, holds (the customer's :class:`~arrears.apps.servicing.models.CollectionHold` rows —
+dispute, complaint, signed payment plan unless breached, litigation, deceased, bankruptcy — and an
+*accepted* legal referral → ``Hold("litigation")``), and per contact its restrictions
+(:class:`~arrears.apps.servicing.models.ContactRestriction`: do not contact, a third party's
+refusal, an electronic opt-out). Not yet in the database (so not passed; their rules do not fire):
+consents, recording state.
 """
 from __future__ import annotations
 
@@ -28,6 +31,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+
+from arrears.apps.servicing.models import CollectionHold, ContactRestriction
 from django.utils import timezone
 
 from arrears.apps.agencies.models import Agency, Placement
@@ -42,6 +47,7 @@ from arrears.domain.compliance import (
     Decision,
     Facts,
     Hold,
+    MediumBlock,
     Party,
     ProposedAction,
     RulePack,
@@ -62,6 +68,8 @@ ROLE_OF_PARTY = {"debtor": "debtor", "guarantor": "guarantor", "emergency": "eme
 #: Contact.Kind → the gate's contact-point kind
 POINT_KIND = {"mobile": "mobile", "home_phone": "home_landline", "work_phone": "work", "email": "email",
               "home_address": "home_mail", "work_address": "work_mail"}
+#: Contact.Kind → the medium an electronic opt-out blocks (§1006.6(e); 退订)
+OPT_OUT_MEDIUM = {"mobile": "text", "email": "email"}
 #: outcomes that show an outsourcing notice reached the debtor
 _NOTICE_OUTCOMES = ("sent", "delivered", "connected", "conversation", "rpc")
 #: the CN pack's product name for a credit card
@@ -91,13 +99,29 @@ def party_id(party: str, contact_id: int | None) -> str:
 def build_facts(customer: Customer, case: Case | None, *, caller_kind: str = "bank", caller: str | None = None,
                 contacts: list[Contact] | None = None) -> Facts:
     contacts = list(customer.contacts.all()) if contacts is None else contacts
+    restrictions: dict[int, list[ContactRestriction]] = {}
+    for r in ContactRestriction.objects.filter(contact__in=[c.pk for c in contacts]).order_by("since"):
+        restrictions.setdefault(r.contact_id, []).append(r)
     parties = {"debtor": Party("debtor", "debtor")}
     points = {}
+    medium_blocks: list[MediumBlock] = []
     for c in contacts:
         pid = party_id(c.party, c.pk)
-        parties.setdefault(pid, Party(pid, ROLE_OF_PARTY.get(c.party, "third_party")))
+        mine = restrictions.get(c.pk, [])
+        dnc = any(r.kind == ContactRestriction.Kind.DO_NOT_CONTACT for r in mine)
+        refused = next((r.since for r in mine if r.kind == ContactRestriction.Kind.REFUSED), None)
+        if pid not in parties or dnc or refused:
+            parties[pid] = Party(pid, "debtor" if pid == "debtor" else ROLE_OF_PARTY.get(c.party, "third_party"),
+                                 do_not_contact=dnc or parties.get(pid, Party(pid, "x")).do_not_contact,
+                                 refused_at=refused)
         points[str(c.pk)] = ContactPoint(str(c.pk), pid, POINT_KIND.get(c.kind, c.kind))
-    holds: list[Hold] = []
+        for r in mine:
+            if r.kind == ContactRestriction.Kind.OPTED_OUT:
+                medium_blocks.append(MediumBlock(OPT_OUT_MEDIUM.get(c.kind, "text"), r.since, str(c.pk)))
+    holds: list[Hold] = [
+        Hold(h.kind, since=h.since, until=h.until, breached=h.breached, reference=h.reference or f"hold-{h.pk}")
+        for h in CollectionHold.objects.filter(customer=customer)
+    ]
     case_state = "open"
     assignment = None
     notice_at = None
@@ -127,6 +151,7 @@ def build_facts(customer: Customer, case: Case | None, *, caller_kind: str = "ba
         product=PRODUCT,
         institution_role="agency" if caller_kind == "agency" else "bank",
         holds=tuple(holds),
+        medium_blocks=tuple(medium_blocks),
         case_state=case_state,
         parties=parties,
         contact_points=points,
