@@ -339,7 +339,8 @@ def _artifact(inputs: Mapping[str, Any], pack: RulePack) -> Decision | None:
                                               necessity_assessment_id=d.get("necessity_assessment_id"), pia_id=d.get("pia_id"))
     if "agency_kpi" in inputs:
         k = inputs["agency_kpi"]
-        return art.check_kpi(float(k.get("recovery_amount_weight", 0)), float(k.get("compliance_weight", 0)), pack)
+        return art.check_kpi(Decimal(str(k.get("recovery_amount_weight", 0))),
+                             Decimal(str(k.get("compliance_weight", 0))), pack)
     if "field_visit" in inputs:
         v = inputs["field_visit"]
         return art.check_field_visit_plan(int(v.get("staff_count", 1)), bool(v.get("av_recording")), pack,

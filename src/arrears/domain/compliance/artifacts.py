@@ -333,11 +333,12 @@ def check_assignment(agency: str, whitelist: Iterable[str], pack: RulePack, *, p
     return out.decision()
 
 
-def check_kpi(recovery_weight: float, compliance_weight: float, pack: RulePack) -> Decision:
+def check_kpi(recovery_weight: Decimal, compliance_weight: Decimal, pack: RulePack) -> Decision:
     """CN-OUT-04: collectors may not be assessed on recovered amounts alone; compliance needs a
-    positive weight (flag for configuration review)."""
+    positive weight (flag for configuration review). Weights are shares of the assessment
+    (``Decimal``, e.g. ``Decimal("0.3")``)."""
     out = _Out(pack)
-    min_w = float(pack.p("CN-OUT-04", "min_compliance_weight", 0.0))
+    min_w = Decimal(str(pack.p("CN-OUT-04", "min_compliance_weight", 0)))
     if compliance_weight <= min_w or (recovery_weight > 0 and compliance_weight == 0):
         out.fire("CN-OUT-04", "考核不得单一以回收金额为依据，应包含合规指标。",
                  "Collector assessment may not rest on recovered amounts alone; include compliance metrics.")
