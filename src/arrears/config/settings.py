@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "arrears.apps.ops",
     "arrears.apps.audit",
     "arrears.apps.compliance",
+    "arrears.apps.strategy",
 ]
 
 MIDDLEWARE = [
@@ -263,3 +264,19 @@ ARREARS_REVEAL_LIMIT_PER_HOUR = int(os.environ.get("ARREARS_REVEAL_LIMIT_PER_HOU
 PII_OLD_KEYS = [k.strip() for k in os.environ.get("ARREARS_PII_OLD_KEYS", "").split(",") if k.strip()]
 #: Rows per transaction of ``arrears rotate_pii_key``.
 PII_ROTATION_BATCH = int(os.environ.get("ARREARS_PII_ROTATION_BATCH", 2000))
+
+# --- money (issue 6) ---
+# Payment posting, promises, plans and settlements (arrears.apps.payments / servicing). Amounts are
+# plain decimal strings (yuan, two decimals); the services read these with the same defaults.
+from decimal import Decimal as _Decimal  # noqa: E402
+
+#: A promise counts as kept when paid ≥ amount − this (e.g. a bank charge taken off the transfer).
+ARREARS_PTP_TOLERANCE = _Decimal(os.environ.get("ARREARS_PTP_TOLERANCE", "1.00"))
+#: Days after the promised date a payment still counts towards the promise.
+ARREARS_PTP_GRACE_DAYS = int(os.environ.get("ARREARS_PTP_GRACE_DAYS", 2))
+#: Days an instalment of a signed plan may be late before the plan is breached (collection resumes).
+ARREARS_PLAN_GRACE_DAYS = int(os.environ.get("ARREARS_PLAN_GRACE_DAYS", 5))
+#: After a payoff, a residual owed at or below this is written off (with an event), not left open.
+ARREARS_RESIDUAL_WRITE_OFF = _Decimal(os.environ.get("ARREARS_RESIDUAL_WRITE_OFF", "1.00"))
+#: An overdue remainder at or below this does not keep a customer in collections (容差还款).
+ARREARS_CURE_TOLERANCE = _Decimal(os.environ.get("ARREARS_CURE_TOLERANCE", "0.00"))

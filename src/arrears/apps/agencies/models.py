@@ -13,6 +13,11 @@ class Agency(models.Model):
     code = models.CharField(_("机构代码"), max_length=32, unique=True)
     name = models.CharField(_("机构名称"), max_length=128)
     whitelisted = models.BooleanField(_("已入白名单"), default=False)
+    #: the placement pool the strategy's ``agency_placement(pool)`` action names
+    pool = models.CharField(_("委外池"), max_length=32, default="standard")
+    #: the most active placements the agency takes (0 = none)
+    capacity = models.PositiveIntegerField(_("案件容量"), default=0)
+    active = models.BooleanField(_("合作中"), default=True)
 
     class Meta:
         verbose_name = _("委外机构")
@@ -28,6 +33,8 @@ class Placement(models.Model):
     placed_on = models.DateField(_("委外日"))
     recall_due_on = models.DateField(_("约定撤案日"), null=True, blank=True)
     recalled_on = models.DateField(_("撤案日"), null=True, blank=True)
+    recall_reason = models.CharField(_("撤案原因"), max_length=32, blank=True)
+    extensions = models.PositiveIntegerField(_("留案次数"), default=0)
 
     class Meta:
         verbose_name = _("委外记录")

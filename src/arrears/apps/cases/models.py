@@ -47,6 +47,19 @@ class Case(models.Model):
         "users.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases", verbose_name=_("团队")
     )
     last_run_as_of = models.DateField(_("最近批处理日期"), null=True, blank=True)
+    assigned_on = models.DateField(_("分案日"), null=True, blank=True)
+    score_band = models.CharField(_("评分段"), max_length=8, blank=True, default="", db_default="")
+    # the strategy decision in force (arrears.apps.strategy): written by the daily run and on events
+    stage = models.CharField(_("催收阶段"), max_length=16, blank=True, default="", db_default="")
+    stage_since = models.DateField(_("进入阶段日"), null=True, blank=True)
+    strategy_version = models.CharField(_("策略版本"), max_length=64, blank=True, default="", db_default="")
+    segment = models.CharField(_("客群"), max_length=32, blank=True, default="", db_default="")
+    arm = models.CharField(_("实验组"), max_length=32, blank=True, default="", db_default="")
+    rule_id = models.CharField(_("命中规则"), max_length=64, blank=True, default="", db_default="")
+    action = models.CharField(_("催收动作"), max_length=24, blank=True, default="", db_default="")
+    action_params = models.CharField(_("动作参数"), max_length=255, blank=True, default="", db_default="")
+    decision_on = models.DateField(_("决策日"), null=True, blank=True)
+    next_review_on = models.DateField(_("复评日"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("案件")
@@ -63,6 +76,7 @@ class Case(models.Model):
             models.Index(fields=["status", "max_dpd", "id"], name="case_status_dpd"),
             models.Index(fields=["status", "bucket", "max_dpd", "id"], name="case_status_bucket_dpd"),
             models.Index(fields=["assigned_to", "status", "max_dpd", "id"], name="case_assignee"),
+            models.Index(fields=["team", "status"], name="case_team_status"),
         ]
 
     def __str__(self) -> str:
@@ -87,6 +101,10 @@ class CaseEvent(models.Model):
         NOTE = "note", _("备注")
         CONTACT_BLOCKED = "contact_blocked", _("联络被拦截")
         CONTACT_ATTEMPT = "contact_attempt", _("联络记录")
+        STAGE_CHANGED = "stage_changed", _("阶段变化")
+        PLACED = "placed", _("委外")
+        RECALLED = "recalled", _("撤案")
+        RETAINED = "retained", _("留案")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", verbose_name=_("案件"))
     at = models.DateTimeField(_("时间"))

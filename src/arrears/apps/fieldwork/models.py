@@ -17,6 +17,15 @@ class FieldVisit(models.Model):
     scheduled_on = models.DateField(_("外访日期"))
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PLANNED)
 
+    class Outcome(models.TextChoices):
+        MET_DEBTOR = "met_debtor", _("见到本人")
+        MET_FAMILY = "met_family", _("见到家属")
+        NOBODY = "nobody", _("无人")
+        MOVED = "moved", _("已搬离")
+
+    #: whom the visit met (empty until reported); a done visit not meeting the debtor is a failed visit
+    outcome = models.CharField(_("外访结果"), max_length=16, choices=Outcome.choices, blank=True)
+
     class Meta:
         verbose_name = _("外访")
         verbose_name_plural = pgettext_lazy("plural", "外访")

@@ -24,6 +24,12 @@ class Team(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="led_teams",
         verbose_name=_("组长"),
     )
+    # allocation skills (empty list = any): buckets the team works, languages it speaks, districts it
+    # covers (field teams); read by the allocation step of the daily run
+    buckets = models.JSONField(_("账龄技能"), default=list, blank=True)
+    languages = models.JSONField(_("语言"), default=list, blank=True)
+    districts = models.JSONField(_("负责区域"), default=list, blank=True)
+    active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
         verbose_name = _("团队")
@@ -39,6 +45,11 @@ class StaffProfile(models.Model):
                              verbose_name=_("团队"))
     agency = models.ForeignKey("agencies.Agency", null=True, blank=True, on_delete=models.PROTECT,
                                related_name="staff", verbose_name=_("委外机构"))
+    #: how many open cases the allocation gives this person at most (0 = takes no cases)
+    capacity = models.PositiveIntegerField(_("案件容量"), default=0)
+    #: absence (leave, sickness): the allocation re-allocates their cases for days in [from, until]
+    absent_from = models.DateField(_("缺勤开始"), null=True, blank=True)
+    absent_until = models.DateField(_("缺勤结束"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("员工档案")
