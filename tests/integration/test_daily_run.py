@@ -129,8 +129,9 @@ def test_cure_closes_case_through_state_machine(extract_v1, tmp_path):
     assert (r.cases_opened, r.cases_closed, r.cases_open) == (0, 1, 1)
     c2 = Case.objects.get(customer__external_id="C2")
     assert c2.status == "closed_cured" and c2.closed_on == date(2026, 12, 1)
-    ev = c2.events.get(kind="status_changed")
-    assert (ev.from_status, ev.to_status) == ("open", "closed_cured")
+    # the strategy may have put the case in collection on the first day; the cure closes it from there
+    ev = c2.events.filter(kind="status_changed").order_by("id").last()
+    assert ev.to_status == "closed_cured" and ev.from_status in ("open", "in_collection")
     assert BucketHistory.objects.filter(account__external_id="A3", roll="cure").exists()
     c1 = Case.objects.get(customer__external_id="C1", closed_on__isnull=True)
     assert (c1.max_dpd, c1.total_balance) == (37, Decimal("1400.00"))
@@ -172,7 +173,9 @@ def test_run_daily_command_json_shape(extract_v1):
     out = StringIO()
     call_command("run_daily", "--as-of", "2026-11-30", "--json", stdout=out)
     payload = json.loads(out.getvalue())
-    assert set(payload) == {"as_of", "accounts", "buckets", "cases_open", "cases_opened", "cases_closed", "seconds"}
+    assert set(payload) == {"as_of", "accounts", "buckets", "cases_open", "cases_opened", "cases_closed", "seconds",
+                            "strategy_version", "decided", "actions", "stage_changes", "promises", "allocation"}
+    assert payload["decided"] == 2 and sum(payload["actions"].values()) == 2
     assert set(payload["buckets"]) == {"M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7+"}
     assert payload["accounts"] == 4 and payload["cases_opened"] == 2
 

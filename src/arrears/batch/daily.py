@@ -90,10 +90,19 @@ class RunResult:
     rolls: dict[str, int] = field(default_factory=dict)
     ladder_version: str = ""
     rerun: bool = False
+    strategy_version: str = ""
+    decided: int = 0
+    actions: dict[str, int] = field(default_factory=dict)
+    stage_changes: int = 0
+    promises: dict[str, int] = field(default_factory=dict)
+    allocation: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> dict:
-        """The ``--json`` shape: as_of, accounts, buckets, cases_open, cases_opened, cases_closed, seconds."""
-        keys = ("as_of", "accounts", "buckets", "cases_open", "cases_opened", "cases_closed", "seconds")
+        """The ``--json`` shape: as_of, accounts, buckets, cases_open, cases_opened, cases_closed, seconds,
+        strategy_version, decided (cases (re)decided today), actions (decided today by action type),
+        stage_changes, promises (evaluated today by outcome), allocation (assignment changes by kind)."""
+        keys = ("as_of", "accounts", "buckets", "cases_open", "cases_opened", "cases_closed", "seconds",
+                "strategy_version", "decided", "actions", "stage_changes", "promises", "allocation")
         return {k: asdict(self)[k] for k in keys}
 
 
@@ -150,6 +159,19 @@ def compute(
 def _table(rel: duckdb.DuckDBPyRelation) -> pa.Table:
     """A relation's rows as one Arrow table."""
     return rel.to_arrow_table()
+
+
+def _evaluate_promises(as_of: date) -> dict[str, int]:
+    """Before the strategy reads them: promises to pay due by ``as_of`` judged kept / partly kept /
+    broken (set-based), payment plans completed or breached past their grace, settlements paid or
+    void (:mod:`arrears.apps.payments.services`, :mod:`arrears.apps.servicing.services`)."""
+    from arrears.apps.payments import services as payment_services
+    from arrears.apps.servicing import services as servicing_services
+
+    counts = dict(payment_services.evaluate_promises(as_of, reevaluate=False))
+    counts.update({f"plans_{k}": v for k, v in servicing_services.evaluate_plans(as_of).items()})
+    counts.update({f"settlements_{k}": v for k, v in servicing_services.evaluate_settlements(as_of).items()})
+    return counts
 
 
 def run_daily(as_of: date, ladder: BucketLadder | None = None, progress: Progress | None = None) -> RunResult:
@@ -219,6 +241,13 @@ def run_daily(as_of: date, ladder: BucketLadder | None = None, progress: Progres
         closed = case_services.transition_many(
             to_close, CaseStatus.CLOSED_CURED, as_of=as_of, reason=case_services.REASON_CURED
         )
+        promises = _evaluate_promises(as_of)
+        say("applying the collection strategy")
+        from arrears.apps.strategy import services as strategy_services
+
+        strat = strategy_services.run_strategy(as_of)
+        say("allocating cases")
+        allocation = strategy_services.run_allocation(as_of, strat)
         cases_open = Case.objects.filter(closed_on__isnull=True).count()
         seconds = round(time.perf_counter() - t0, 3)
         result = RunResult(
@@ -233,6 +262,8 @@ def run_daily(as_of: date, ladder: BucketLadder | None = None, progress: Progres
             accounts_changed=n_changed,
             rolls={k: int(v) for k, v in rolls.items()},
             ladder_version=ladder.version,
+            strategy_version=strat.strategy_version, decided=strat.decided, actions=strat.actions,
+            stage_changes=strat.stage_changes, promises=promises, allocation=allocation,
         )
         run, created = DailyRun.objects.get_or_create(
             as_of=as_of,
@@ -243,7 +274,7 @@ def run_daily(as_of: date, ladder: BucketLadder | None = None, progress: Progres
             ),
         )
         result.rerun = not created
-        if not created and (opened or closed or updated or n_changed):
+        if not created and (opened or closed or updated or n_changed or strat.decided):
             # same date again after new input (e.g. a corrected extract): keep the record true
             DailyRun.objects.filter(pk=run.pk).update(
                 finished_at=timezone.now(), accounts=result.accounts, buckets=result.buckets, cases_open=cases_open,

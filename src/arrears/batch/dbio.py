@@ -120,6 +120,8 @@ def read_arrow(sql: str, params: Sequence[Any] = (), schema: pa.Schema | None = 
                 column_types={f.name: f.type for f in schema} if schema is not None else None,
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=False,
+                true_values=["t", "true", "1"],  # PostgreSQL writes booleans as t / f in CSV
+                false_values=["f", "false", "0"],
             )
             t = pacsv.read_csv(buf, convert_options=convert)
             return t.select(names) if names else t

@@ -14,8 +14,10 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("cases/", include("arrears.apps.cases.urls")),
+    path("strategy/", include("arrears.apps.strategy.urls")),
     path("api/v1/cases/", case_apis.CaseListAPI.as_view(), name="api-case-list"),
     path("api/v1/cases/<int:pk>/", case_apis.CaseDetailAPI.as_view(), name="api-case-detail"),
+    path("api/v1/payments/", include("arrears.apps.payments.urls")),
     path("api/schema/", declares_scope("none")(SpectacularAPIView.as_view()), name="api-schema"),
     path("admin/", admin.site.urls),
 ]

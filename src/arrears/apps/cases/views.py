@@ -25,6 +25,7 @@ from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from arrears.apps.audit.services import record
 from arrears.apps.compliance.selectors import contact_status
+from arrears.apps.strategy import selectors as strategy_selectors
 
 from . import selectors, services
 from .scope import declares_scope, revealable_kinds
@@ -156,7 +157,8 @@ def case_detail(request, pk: int):
     back = request.GET.get("back", "")
     context = {"case": case, "back_query": back if _is_query(back) else "",
                "revealable": revealable_kinds(request.user, pk, timezone.localdate()),
-               "compliance": contact_status(case.id, timezone.now())}
+               "compliance": contact_status(case.id, timezone.now()),
+               "strategy_decision": strategy_selectors.case_decision(case.id)}
     return render(request, "cases/detail.html", context)
 
 

@@ -1,9 +1,11 @@
-"""The demo's organisation: a team, and work for each demo user, so every role sees its own scope.
+"""The demo's organisation and work, so every role sees its own scope.
 
-Until allocation (issue 5) routes cases, the demo hands out work deterministically (by case id):
-the collector gets 200 early-bucket cases in the team led by the team leader; the field agent has
-visits today; up to 100 M4+ cases are referred to legal; some customers called customer service; an
-agency holds up to 100 M5+ placements. Idempotent: a second run finds everything in place and changes nothing.
+:func:`seed_demo_organisation` (before the daily run) creates the teams with their allocation
+skills and capacities — 催收一组 (collection, M1–M3, led by the team leader; the collector takes 200
+cases), 外访一组 (field, the field agent takes 30), 法务组 (legal, 100) — and an agency in the
+``standard`` pool taking 100 placements, so the daily run's allocation routes the cases.
+:func:`seed_demo_work` (after the run) adds what the allocation does not create: today's visits for
+the field agent, legal referrals for M4+ cases, customer-service calls. Both are idempotent.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from arrears.apps.agencies.models import Agency, Placement
+from arrears.apps.agencies.models import Agency
 from arrears.apps.cases.models import Case
 from arrears.apps.fieldwork.models import FieldVisit
 from arrears.apps.legal.models import LegalReferral
@@ -21,25 +23,40 @@ from arrears.apps.servicing.models import ServiceContact
 from arrears.apps.users.models import StaffProfile, Team
 
 
-def seed_demo_organisation(as_of) -> dict[str, int]:
-    """Create the demo team, assignments, visits, referrals, service contacts and placements."""
+def _users():
     User = get_user_model()
-    users = {u.username: u for u in User.objects.filter(username__in=[
+    return {u.username: u for u in User.objects.filter(username__in=[
         "collector", "team_leader", "field_agent", "legal_officer", "customer_service", "agency_collector"])}
-    counts = {}
+
+
+def seed_demo_organisation() -> dict[str, int]:
+    """Teams with skills and capacities, staff profiles, the demo agency (see the module docstring)."""
+    users = _users()
     with transaction.atomic():
-        team, _ = Team.objects.get_or_create(name="催收一组", defaults={"department": Team.Department.COLLECTION,
-                                                                       "leader": users.get("team_leader")})
-        agency, _ = Agency.objects.get_or_create(code="DEMO-AG", defaults={"name": "示范资产管理有限公司",
-                                                                           "whitelisted": True})
-        if "collector" in users:
-            StaffProfile.objects.update_or_create(user=users["collector"], defaults={"team": team})
+        collection, _ = Team.objects.update_or_create(name="催收一组", defaults={
+            "department": Team.Department.COLLECTION, "leader": users.get("team_leader"),
+            "buckets": ["M1", "M2", "M3"], "languages": []})
+        field, _ = Team.objects.update_or_create(name="外访一组", defaults={
+            "department": Team.Department.FIELD, "leader": users.get("team_leader")})
+        legal, _ = Team.objects.update_or_create(name="法务组", defaults={"department": Team.Department.LEGAL})
+        agency, _ = Agency.objects.update_or_create(code="DEMO-AG", defaults={
+            "name": "示范资产管理有限公司", "whitelisted": True, "pool": "standard", "capacity": 100})
+        for username, team, capacity in (("collector", collection, 200), ("field_agent", field, 30),
+                                         ("legal_officer", legal, 100)):
+            if username in users:
+                StaffProfile.objects.update_or_create(user=users[username],
+                                                      defaults={"team": team, "capacity": capacity})
         if "agency_collector" in users:
             StaffProfile.objects.update_or_create(user=users["agency_collector"], defaults={"agency": agency})
+    return {"teams": 3, "agencies": 1}
+
+
+def seed_demo_work(as_of) -> dict[str, int]:
+    """Today's visits, legal referrals and customer-service calls (see the module docstring)."""
+    users = _users()
+    counts = {}
+    with transaction.atomic():
         open_cases = Case.objects.filter(closed_on__isnull=True).order_by("id")
-        if "collector" in users and not Case.objects.filter(assigned_to=users["collector"]).exists():
-            ids = list(open_cases.filter(bucket__in=["M1", "M2", "M3"]).values_list("id", flat=True)[:200])
-            counts["assigned"] = Case.objects.filter(id__in=ids).update(assigned_to=users["collector"], team=team)
         if "field_agent" in users and not FieldVisit.objects.filter(agent=users["field_agent"]).exists():
             for c in open_cases.filter(bucket__in=["M2", "M3"]).order_by("-max_dpd", "id")[:8]:
                 FieldVisit.objects.create(case=c, agent=users["field_agent"], scheduled_on=as_of)
@@ -54,8 +71,4 @@ def seed_demo_organisation(as_of) -> dict[str, int]:
                                        handled_by=users["customer_service"], summary="客户来电询问欠款金额")
                         for c in open_cases.filter(bucket="M1")[:20]]
             counts["service_contacts"] = len(ServiceContact.objects.bulk_create(contacts))
-        if not Placement.objects.exists():
-            placements = [Placement(case=c, agency=agency, placed_on=as_of)
-                          for c in open_cases.filter(bucket__in=["M5", "M6", "M7+"])[:100]]
-            counts["placements"] = len(Placement.objects.bulk_create(placements))
     return counts

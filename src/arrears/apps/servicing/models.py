@@ -69,3 +69,90 @@ class ContactRestriction(models.Model):
     class Meta:
         verbose_name = _("联络限制")
         verbose_name_plural = pgettext_lazy("plural", "联络限制")
+
+
+class PaymentPlan(models.Model):
+    """A personalised instalment plan (个性化分期还款协议, 2011 card rules 第七十条).
+
+    ``status`` moves only through :func:`arrears.apps.servicing.services.plan_transition` (map in
+    :mod:`arrears.domain.plans`): proposed → approved (maker-checker) → active (signed: a
+    ``payment_plan`` :class:`CollectionHold` suppresses contact) → completed, or breached (an
+    instalment more than ``ARREARS_PLAN_GRACE_DAYS`` late: the hold is marked breached and
+    collection resumes). ``contents`` holds the six mandatory contents by key.
+    """
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("待审批")
+        APPROVED = "approved", _("已审批")
+        ACTIVE = "active", _("履行中")
+        COMPLETED = "completed", _("已结清")
+        BREACHED = "breached", _("已违约")
+        REJECTED = "rejected", _("已拒绝")
+        CANCELLED = "cancelled", _("已取消")
+
+    customer = models.ForeignKey("portfolio.Customer", on_delete=models.PROTECT, related_name="payment_plans")
+    account = models.ForeignKey("portfolio.CardAccount", on_delete=models.PROTECT, related_name="payment_plans")
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PROPOSED)
+    total = models.DecimalField(_("分期总额"), max_digits=16, decimal_places=2)
+    currency = models.CharField(_("币种"), max_length=3, default="CNY")
+    term_months = models.PositiveSmallIntegerField(_("期数(月)"))
+    contents = models.JSONField(_("协议内容"), default=dict)
+    created_on = models.DateField(_("申请日期"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("经办人"))
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("审批人"))
+    signed_at = models.DateTimeField(_("签署时间"), null=True, blank=True)
+    signature = models.CharField(_("签署方式/凭证"), max_length=128, blank=True)
+    hold = models.ForeignKey(CollectionHold, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    status_changed_on = models.DateField(_("状态日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("个性化分期")
+        verbose_name_plural = pgettext_lazy("plural", "个性化分期")
+
+
+class PlanInstalment(models.Model):
+    plan = models.ForeignKey(PaymentPlan, on_delete=models.CASCADE, related_name="instalments")
+    number = models.PositiveSmallIntegerField(_("期次"))
+    due_date = models.DateField(_("到期日"))
+    amount = models.DecimalField(_("金额"), max_digits=16, decimal_places=2)
+
+    class Meta:
+        ordering = ["plan", "number"]
+        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="instalment_once")]
+        verbose_name = _("分期计划")
+        verbose_name_plural = pgettext_lazy("plural", "分期计划")
+
+
+class Settlement(models.Model):
+    """A settlement or waiver request (减免): ``waived`` of ``owed`` is forgiven if ``payoff``
+    (= owed − waived) is paid by ``deadline``. requested → approved (by someone else, within their
+    role's authority) → paid (the waiver is recorded as a balance adjustment) or void."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("待审批")
+        APPROVED = "approved", _("已审批")
+        PAID = "paid", _("已结清")
+        VOID = "void", _("已失效")
+        REJECTED = "rejected", _("已拒绝")
+        CANCELLED = "cancelled", _("已取消")
+
+    customer = models.ForeignKey("portfolio.Customer", on_delete=models.PROTECT, related_name="settlements")
+    account = models.ForeignKey("portfolio.CardAccount", on_delete=models.PROTECT, related_name="settlements")
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    owed = models.DecimalField(_("欠款总额"), max_digits=16, decimal_places=2)
+    waived = models.DecimalField(_("减免金额"), max_digits=16, decimal_places=2)
+    payoff = models.DecimalField(_("应还金额"), max_digits=16, decimal_places=2)
+    deadline = models.DateField(_("还款截止日"))
+    requested_on = models.DateField(_("申请日期"))
+    reason = models.CharField(_("原因"), max_length=255, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("经办人"))
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("审批人"))
+    status_changed_on = models.DateField(_("状态日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("减免")
+        verbose_name_plural = pgettext_lazy("plural", "减免")

@@ -150,10 +150,32 @@ def _value_text(strategy: Strategy | None, field: str, v: Any) -> str:
     return str(v)
 
 
+@lru_cache(maxsize=1)
+def _bucket_order() -> tuple[str, ...]:
+    from arrears.rules import load_bucket_ladder
+
+    return tuple(load_bucket_ladder().names)
+
+
+def _bucket_text(label: str, values) -> str:
+    """Buckets in ladder order; a run to the last bucket as ``≥ M4``, another run as ``M2 – M3``."""
+    order = _bucket_order()
+    idx = sorted(order.index(v) for v in values if v in order)
+    other = sorted(v for v in values if v not in order)
+    if idx and not other and len(idx) > 1 and idx == list(range(idx[0], idx[-1] + 1)):
+        if idx[-1] == len(order) - 1:
+            return f"{label} ≥ {order[idx[0]]}"
+        return f"{label} {order[idx[0]]} – {order[idx[-1]]}"
+    values_text = " / ".join([order[i] for i in idx] + other)
+    return _("%(field)s 为 %(values)s") % {"field": label, "values": values_text}
+
+
 def describe_condition(strategy: Strategy | None, c: Condition, ref: str | None = None) -> str:
     """A condition in the UI language: ``账龄 为 M4 / M5``, ``欠款余额 ≥ 50,000.00（$legal_balance_min）``."""
     label = FIELD_LABELS.get(c.field, c.field)
-    if c.op == "in":
+    if c.op == "in" and c.field == "bucket":
+        text = _bucket_text(label, c.value)
+    elif c.op == "in":
         values = " / ".join(_value_text(strategy, c.field, v) for v in sorted(map(str, c.value)))
         text = _("%(field)s 为 %(values)s") % {"field": label, "values": values}
     elif c.op == "is":
@@ -570,3 +592,68 @@ def case_decision(case_id: int, limit: int = HISTORY_LIMIT) -> CaseDecision | No
         neutral=rule is not None and not rule.conditions, rule_unknown=rule is None,
         history=history, history_total=total,
     )
+
+
+def arm_results(strategy_version: str | None = None) -> list[dict]:
+    """Champion/challenger results, one dict per (strategy_version, segment, arm) of the decisions:
+
+    ``cases`` (distinct cases decided in that arm), ``closed_cured``, ``closed_paid``, ``open``,
+    ``cure_rate`` (cured + paid off ÷ cases, 4 places, text), ``promises_kept`` / ``promises_broken``
+    (promises made after the case's first decision in the arm), ``paid_amount`` (yuan, text: payments
+    on the customer's accounts on or after that first decision date). A case counts in the arm of
+    its first decision under the version (arms are stable per customer, so that is its arm).
+    """
+    from decimal import Decimal
+
+    from django.db import connection
+
+    where, params = "", []
+    if strategy_version:
+        where, params = "WHERE d.strategy_version = %s", [strategy_version]
+    sql = f"""
+        WITH first AS (
+            SELECT d.case_id, d.strategy_version, MIN(d.as_of) AS since
+            FROM strategy_strategydecision d {where} GROUP BY d.case_id, d.strategy_version
+        ), arm AS (
+            SELECT f.case_id, f.strategy_version, f.since, MIN(d.segment) AS segment, MIN(d.arm) AS arm
+            FROM first f JOIN strategy_strategydecision d
+              ON d.case_id = f.case_id AND d.strategy_version = f.strategy_version AND d.as_of = f.since
+            GROUP BY f.case_id, f.strategy_version, f.since
+        ), paid AS (
+            SELECT a.case_id, a.strategy_version, SUM(p.amount) AS amount
+            FROM arm a JOIN cases_case c ON c.id = a.case_id
+            JOIN portfolio_cardaccount acc ON acc.customer_id = c.customer_id
+            JOIN payments_payment p ON p.account_id = acc.id AND p.local_date >= a.since
+            GROUP BY a.case_id, a.strategy_version
+        ), ptp AS (
+            SELECT a.case_id, a.strategy_version,
+                   SUM(CASE WHEN p.status = 'kept' THEN 1 ELSE 0 END) AS kept,
+                   SUM(CASE WHEN p.status = 'broken' THEN 1 ELSE 0 END) AS broken
+            FROM arm a JOIN payments_promisetopay p ON p.case_id = a.case_id AND p.promised_on >= a.since
+            GROUP BY a.case_id, a.strategy_version
+        )
+        SELECT a.strategy_version, a.segment, a.arm, COUNT(*) AS cases,
+               SUM(CASE WHEN c.status = 'closed_cured' THEN 1 ELSE 0 END),
+               SUM(CASE WHEN c.status = 'closed_paid' THEN 1 ELSE 0 END),
+               SUM(CASE WHEN c.closed_on IS NULL THEN 1 ELSE 0 END),
+               COALESCE(SUM(ptp.kept), 0), COALESCE(SUM(ptp.broken), 0),
+               CAST(COALESCE(SUM(paid.amount), 0) AS TEXT)
+        FROM arm a JOIN cases_case c ON c.id = a.case_id
+        LEFT JOIN paid ON paid.case_id = a.case_id AND paid.strategy_version = a.strategy_version
+        LEFT JOIN ptp ON ptp.case_id = a.case_id AND ptp.strategy_version = a.strategy_version
+        GROUP BY a.strategy_version, a.segment, a.arm
+        ORDER BY a.strategy_version, a.segment, a.arm
+    """
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    out = []
+    for version, segment, arm, cases, cured, paid_off, open_, kept, broken, amount in rows:
+        rate = (Decimal(int(cured) + int(paid_off)) / Decimal(int(cases))).quantize(Decimal("0.0001")) if cases else Decimal(0)
+        out.append({
+            "strategy_version": version, "segment": segment, "arm": arm, "cases": int(cases),
+            "closed_cured": int(cured), "closed_paid": int(paid_off), "open": int(open_),
+            "cure_rate": str(rate), "promises_kept": int(kept), "promises_broken": int(broken),
+            "paid_amount": str(Decimal(str(amount)).quantize(Decimal("0.01"))),
+        })
+    return out

@@ -44,10 +44,10 @@ REASON_TREAT = gettext_noop("催收策略：开始催收")
 
 
 def _holds_at(as_of: date) -> datetime:
-    """The instant holds are judged at: the end of ``as_of`` in the home time zone, or now if earlier."""
+    """The instant holds are judged at: the end of business date ``as_of`` in the home time zone
+    (a hold that starts during the day counts for that day's decisions)."""
     tz = ZoneInfo(getattr(settings, "TIME_ZONE", "Asia/Shanghai") or "Asia/Shanghai")
-    end = datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=tz) - timedelta(microseconds=1)
-    return min(end, timezone.now()) if as_of >= timezone.localdate() else end
+    return datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=tz) - timedelta(microseconds=1)
 
 
 def read_raw(as_of: date, case_ids: list[int] | None = None) -> dict[str, pa.Table]:
@@ -87,7 +87,8 @@ def read_raw(as_of: date, case_ids: list[int] | None = None) -> dict[str, pa.Tab
 
 @dataclass
 class StrategyRun:
-    """Counts of one application: decided cases, actions by type, stage changes, status moves."""
+    """Counts of one application: decided cases, actions by type, stage changes, status moves;
+    ``facts`` and ``decisions`` (every open case) feed the allocation that follows."""
 
     strategy_version: str
     cases: int = 0
@@ -95,6 +96,8 @@ class StrategyRun:
     stage_changes: int = 0
     actions: dict[str, int] = field(default_factory=dict)
     status_changes: int = 0
+    facts: pa.Table | None = field(default=None, repr=False)
+    decisions: pa.Table | None = field(default=None, repr=False)
 
 
 def decisions_for(as_of: date, strategy: Strategy, con: duckdb.DuckDBPyConnection,
@@ -175,8 +178,10 @@ def run_strategy(as_of: date, strategy: Strategy | None = None, trigger: str = "
     if strategy is None:
         strategy = active_strategy()[1]
     con = duckdb.connect()
-    _, decisions = decisions_for(as_of, strategy, con)
-    return apply_decisions(decisions, as_of, trigger)
+    facts, decisions = decisions_for(as_of, strategy, con)
+    run = apply_decisions(decisions, as_of, trigger)
+    run.facts, run.decisions = facts, decisions
+    return run
 
 
 def reevaluate_case(case_id: int, trigger: str, as_of: date | None = None, strategy: Strategy | None = None):
@@ -214,3 +219,179 @@ def facts_of(decision: StrategyDecision) -> dict:
     """The stored facts snapshot of a decision as a dict."""
     f = decision.facts
     return json.loads(f) if isinstance(f, str) else dict(f or {})
+
+
+# --- allocation ---------------------------------------------------------------------------------
+
+def read_allocation_inputs(as_of: date, decisions: pa.Table, facts: pa.Table) -> dict[str, pa.Table]:
+    """The inputs of :func:`arrears.batch.allocation.allocate`: open cases (the decision in force
+    joined with its facts and the current assignment), teams, agents, agencies and active placements."""
+    from arrears.batch import allocation as alloc
+
+    c = Case._meta.db_table
+    current = dbio.read_arrow(
+        f"SELECT c.id AS case_id, c.assigned_to_id AS agent_id, c.team_id, c.assigned_on FROM {c} c "
+        f"WHERE c.closed_on IS NULL",
+        schema=pa.schema([("case_id", pa.int64()), ("agent_id", pa.int64()), ("team_id", pa.int64()),
+                          ("assigned_on", pa.date32())]))
+    paid = dbio.read_arrow(
+        f"SELECT c.id AS case_id, MAX(p.local_date) AS last_payment_on FROM {c} c "
+        f"JOIN portfolio_cardaccount a ON a.customer_id = c.customer_id "
+        f"JOIN payments_payment p ON p.account_id = a.id WHERE c.closed_on IS NULL GROUP BY c.id",
+        schema=pa.schema([("case_id", pa.int64()), ("last_payment_on", pa.date32())]))
+    con = duckdb.connect()
+    for name, t in (("d", decisions), ("f", facts), ("cur", current), ("paid", paid)):
+        con.register(name, t)
+    cases = con.sql(
+        "SELECT d.case_id, d.customer_id, f.bucket, f.dpd, f.balance, f.language, f.district, d.stage, d.action, "
+        "d.action_params, f.hold_kind, f.promise, paid.last_payment_on, cur.agent_id, cur.team_id, cur.assigned_on "
+        "FROM d JOIN f USING (case_id) LEFT JOIN cur USING (case_id) LEFT JOIN paid USING (case_id)"
+    ).to_arrow_table().cast(alloc.CASES_SCHEMA)
+    teams = dbio.read_arrow(
+        "SELECT id AS team_id, department, buckets, languages, districts, active FROM users_team",
+        schema=pa.schema([("team_id", pa.int64()), ("department", pa.string()), ("buckets", pa.string()),
+                          ("languages", pa.string()), ("districts", pa.string()), ("active", pa.bool_())]))
+    con.register("t", teams)
+    teams = con.sql(
+        "SELECT team_id, department, CAST(json(coalesce(buckets, '[]')) AS VARCHAR[]) AS buckets, "
+        "CAST(json(coalesce(languages, '[]')) AS VARCHAR[]) AS languages, "
+        "CAST(json(coalesce(districts, '[]')) AS VARCHAR[]) AS districts, active FROM t"
+    ).to_arrow_table().cast(alloc.TEAMS_SCHEMA)
+    agents = dbio.read_arrow(
+        "SELECT p.user_id AS agent_id, p.team_id, p.capacity, p.absent_from, p.absent_until, u.is_active AS active "
+        "FROM users_staffprofile p JOIN auth_user u ON u.id = p.user_id "
+        "WHERE p.team_id IS NOT NULL AND p.agency_id IS NULL",
+        schema=alloc.AGENTS_SCHEMA)
+    agencies = dbio.read_arrow(
+        "SELECT id AS agency_id, pool, capacity, active FROM agencies_agency", schema=alloc.AGENCIES_SCHEMA)
+    placements = dbio.read_arrow(
+        f"SELECT p.id AS placement_id, p.case_id, p.agency_id, p.placed_on, p.recall_due_on, p.extensions, "
+        f"CASE WHEN c.closed_on IS NULL THEN 1 ELSE 0 END AS case_open "
+        f"FROM agencies_placement p JOIN {c} c ON c.id = p.case_id WHERE p.recalled_on IS NULL",
+        schema=alloc.PLACEMENTS_SCHEMA)
+    return {"cases": cases, "teams": teams, "agents": agents, "agencies": agencies, "placements": placements}
+
+
+def simulate(strategy: Strategy, as_of: date) -> dict:
+    """What-if for ``strategy`` on ``as_of`` (reads only): ``{"strategy_version", "as_of", "cases",
+    "actions": [{segment, arm, action, cases}], "by_action": {action: cases}, "stage_changes",
+    "workload": {"teams": [...], "agencies": [...], "unassigned": {reason: cases}}}``. Every open case
+    is decided as if the strategy had just been activated (review dates ignored)."""
+    con = duckdb.connect()
+    facts, decisions = decisions_for(as_of, strategy, con, forced=True)
+    con.register("dd", decisions)
+    actions = [
+        {"segment": s, "arm": a, "action": act, "cases": int(n)}
+        for s, a, act, n in con.sql(
+            "SELECT segment, arm, action, count(*) FROM dd GROUP BY ALL ORDER BY segment, arm, action").fetchall()
+    ]
+    by_action = {a: int(n) for a, n in con.sql("SELECT action, count(*) FROM dd GROUP BY action ORDER BY 1").fetchall()}
+    changes = con.sql("SELECT count(*) FROM dd WHERE stage_changed").fetchall()[0][0]
+    workload = workload_summary(allocation_for(as_of, decisions, facts))
+    return {"strategy_version": strategy.key, "as_of": as_of.isoformat(), "cases": decisions.num_rows,
+            "actions": actions, "by_action": by_action, "stage_changes": int(changes), "workload": workload}
+
+
+def allocation_for(as_of: date, decisions: pa.Table, facts: pa.Table):
+    """The allocation of every open case after ``decisions`` (reads only): an
+    :class:`arrears.batch.allocation.AllocationResult` under the packaged allocation policy."""
+    from arrears.batch import allocation as alloc
+    from arrears.rules.allocation_loader import load_allocation_policy
+
+    inputs = read_allocation_inputs(as_of, decisions, facts)
+    con = duckdb.connect()
+    return alloc.allocate(con, inputs["cases"], inputs["teams"], inputs["agents"], inputs["agencies"],
+                          inputs["placements"], load_allocation_policy(), as_of)
+
+
+def workload_summary(result) -> dict:
+    """``{"policy", "teams": [{team, department, agents_present, capacity, cases, unassigned}],
+    "agencies": [{agency, pool, capacity, placements, unplaced}], "changes": {change: cases},
+    "placements": {op: cases}}`` of an allocation result (team and agency names resolved)."""
+    from arrears.apps.agencies.models import Agency
+    from arrears.apps.users.models import Team
+
+    names = dict(Team.objects.values_list("id", "name"))
+    agency_names = dict(Agency.objects.values_list("id", "code"))
+    teams = [
+        {"team": names.get(r["team_id"], "—") if r["team_id"] is not None else f"({r['department']}: no team)",
+         "department": r["department"], "agents_present": r["agents_present"], "capacity": r["capacity"],
+         "cases": r["cases"], "unassigned": r["unassigned"]}
+        for r in result.workload.to_pylist()
+    ]
+    agencies = [
+        {"agency": agency_names.get(r["agency_id"], str(r["agency_id"])), "pool": r["pool"],
+         "capacity": r["capacity"], "placements": r["placements"], "unplaced": r["unplaced"]}
+        for r in result.agency_workload.to_pylist()
+    ]
+    con = duckdb.connect()
+    con.register("a", result.assignments)
+    con.register("p", result.placements)
+    changes = {c: int(n) for c, n in con.sql("SELECT change, count(*) FROM a GROUP BY 1 ORDER BY 1").fetchall()}
+    ops = {o: int(n) for o, n in con.sql("SELECT op, count(*) FROM p GROUP BY 1 ORDER BY 1").fetchall()}
+    return {"policy": result.policy_key, "teams": teams, "agencies": agencies, "changes": changes, "placements": ops}
+
+
+REASON_ASSIGNED = gettext_noop("分案")
+REASON_PLACED = gettext_noop("委外")
+REASON_RECALLED = gettext_noop("撤案")
+REASON_RETAINED = gettext_noop("留案")
+
+
+def run_allocation(as_of: date, run: StrategyRun) -> dict[str, int]:
+    """Allocate every open case after today's decisions and write the changes (inside the daily
+    run's transaction): new team/agent/assigned_on on the cases with an ``assigned`` timeline event
+    each; placements placed / recalled / retained with ``placed`` / ``recalled`` / ``retained``
+    events. Returns counts by change and placement operation. Idempotent for a date."""
+    from arrears.apps.agencies.models import Placement
+
+    if run.decisions is None or run.facts is None:
+        return {}
+    result = allocation_for(as_of, run.decisions, run.facts)
+    con = duckdb.connect()
+    con.register("a", result.assignments)
+    con.register("p", result.placements)
+    moved = list(dbio.iter_arrow_rows(con.sql(
+        "SELECT case_id, agent_id, team_id, assigned_on, prev_agent_id, prev_team_id, change, reason FROM a "
+        "WHERE agent_id IS DISTINCT FROM prev_agent_id OR team_id IS DISTINCT FROM prev_team_id"
+    ).to_arrow_table()))
+    dbio.bulk_update(Case._meta.db_table, "id", ("assigned_to_id", "team_id", "assigned_on"),
+                     ((c, ag, t, on) for c, ag, t, on, *_ in moved))
+    now = timezone.now()
+    events = [
+        case_services.EventRow(case_id=c, kind=CaseEvent.Kind.ASSIGNED, as_of=as_of, reason=REASON_ASSIGNED,
+                               data={"from_agent": pa_, "to_agent": ag, "from_team": pt, "to_team": t,
+                                     "change": ch, "why": why, "policy": result.policy_key})
+        for c, ag, t, on, pa_, pt, ch, why in moved
+    ]
+    ops = result.placements.to_pylist()
+    places = [o for o in ops if o["op"] == "place"]
+    dbio.bulk_insert(Placement._meta.db_table,
+                     ("case_id", "agency_id", "placed_on", "recall_due_on", "recalled_on", "recall_reason", "extensions"),
+                     ((o["case_id"], o["agency_id"], o["placed_on"], o["recall_due_on"], None, "", 0) for o in places))
+    recalls = [o for o in ops if o["op"] == "recall"]
+    dbio.bulk_update(Placement._meta.db_table, "id", ("recalled_on", "recall_reason"),
+                     ((o["placement_id"], as_of, o["reason"]) for o in recalls))
+    retains = [o for o in ops if o["op"] == "retain"]
+    dbio.bulk_update(Placement._meta.db_table, "id", ("recall_due_on", "extensions"),
+                     ((o["placement_id"], o["recall_due_on"], o["extensions"]) for o in retains))
+    kinds = {"place": (CaseEvent.Kind.PLACED, REASON_PLACED), "recall": (CaseEvent.Kind.RECALLED, REASON_RECALLED),
+             "retain": (CaseEvent.Kind.RETAINED, REASON_RETAINED)}
+    for o in ops:
+        kind, reason = kinds[o["op"]]
+        events.append(case_services.EventRow(
+            case_id=o["case_id"], kind=kind, as_of=as_of, reason=reason,
+            data={"agency": o["agency_id"], "pool": o["pool"], "why": o["reason"],
+                  "recall_due_on": o["recall_due_on"].isoformat() if o["recall_due_on"] else None,
+                  "extensions": o["extensions"]}))
+    case_services.record_events(events, at=now)
+    counts = {f"cases_{k}": v for k, v in _count(ch for *_, ch, _w in moved).items()}
+    counts.update({f"placements_{k}": v for k, v in _count(o["op"] for o in ops).items()})
+    return counts
+
+
+def _count(items) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for i in items:
+        out[i] = out.get(i, 0) + 1
+    return out

@@ -45,6 +45,8 @@ def _english() -> bool:
 _REFERENCE = (
     "portfolio.dailyrun",
     "portfolio.importbatch",
+    "strategy.strategyversion",
+    "strategy.strategydecision",
 )
 _AUDIT = ("audit.auditevent",)
 

@@ -54,14 +54,15 @@ class Command(BaseCommand):
             imported = load_extract(extract, "uci", progress=rep.step)
             if imported.already_imported:
                 rep.step("portfolio already loaded for this date")
-            rep.step(f"daily run as of {as_of}")
-            result = run_daily(as_of, progress=rep.step)
             # every demo run sets (and prints) the demo users' password, so the printed one works
             password = os.environ.get("ARREARS_DEMO_PASSWORD") or ("Demo-" + secrets.token_urlsafe(9))
             users = ensure_demo_users(password)
-            from arrears.apps.ops.demo_seed import seed_demo_organisation
+            from arrears.apps.ops.demo_seed import seed_demo_organisation, seed_demo_work
 
-            seeded = seed_demo_organisation(as_of)
+            seed_demo_organisation()  # teams and capacities first: the daily run allocates to them
+            rep.step(f"daily run as of {as_of}")
+            result = run_daily(as_of, progress=rep.step)
+            seeded = seed_demo_work(as_of)
             if seeded:
                 rep.step(f"demo organisation: {seeded}")
         s = result.summary()

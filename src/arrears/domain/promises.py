@@ -1,0 +1,71 @@
+"""Promises to pay (承诺还款, PTP): the status map and the kept / partly kept / broken rule.
+
+A promise is ``amount`` (Decimal, yuan) by ``promised_on`` (the debtor's local date). Payments
+dated from the day the promise was taken up to ``promised_on + grace_days`` count towards it.
+
+* **kept** (兑现): paid ≥ amount − tolerance — decided as soon as the payment posts.
+* After the grace period (``as_of > promised_on + grace_days``): **partly kept** (部分兑现) when
+  something was paid but less, **broken** (跳票) when nothing was paid.
+* Before that, an open promise stays open.
+
+``tolerance`` (Decimal ≥ 0) absorbs a small shortfall (e.g. a bank charge); ``grace_days`` (int ≥ 0)
+lets a payment that arrives a day or two late still count. Both are settings
+(``ARREARS_PTP_TOLERANCE``, ``ARREARS_PTP_GRACE_DAYS``). The daily run applies the same rule in SQL
+(:func:`arrears.apps.payments.services.evaluate_promises`); a parity test keeps them together.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from .errors import DomainError, IllegalTransition
+from .money import money
+
+__all__ = ["OPEN", "KEPT", "PARTLY_KEPT", "BROKEN", "CANCELLED", "TRANSITIONS", "check_transition",
+           "deadline", "evaluate"]
+
+OPEN, KEPT, PARTLY_KEPT, BROKEN, CANCELLED = "open", "kept", "partly_kept", "broken", "cancelled"
+
+#: The declared status map of a promise: only an open promise moves, and only once.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    OPEN: frozenset({KEPT, PARTLY_KEPT, BROKEN, CANCELLED}),
+    KEPT: frozenset(),
+    PARTLY_KEPT: frozenset(),
+    BROKEN: frozenset(),
+    CANCELLED: frozenset(),
+}
+
+
+def check_transition(from_status: str, to_status: str) -> str:
+    """Return ``to_status`` if the map allows it; :class:`IllegalTransition` otherwise,
+    ``ValueError`` for an unknown status."""
+    if from_status not in TRANSITIONS or to_status not in TRANSITIONS:
+        raise ValueError(f"unknown promise status {from_status!r} or {to_status!r}")
+    if to_status not in TRANSITIONS[from_status]:
+        raise IllegalTransition("promise", from_status, to_status)
+    return to_status
+
+
+def deadline(promised_on: date, grace_days: int) -> date:
+    """Last local date a payment still counts: ``promised_on + grace_days``."""
+    if grace_days < 0:
+        raise DomainError(f"grace_days must be ≥ 0, got {grace_days}")
+    return promised_on + timedelta(days=grace_days)
+
+
+def evaluate(amount: Decimal, promised_on: date, paid: Decimal, as_of: date, *, grace_days: int = 0,
+             tolerance: Decimal = Decimal("0.00")) -> str:
+    """The promise's status as of ``as_of`` given ``paid`` (Decimal ≥ 0) counted towards it.
+
+    Returns ``"kept"``, ``"partly_kept"``, ``"broken"`` or ``"open"`` (not decided yet). Example:
+    500.00 promised for 2025-03-10, grace 2 days, tolerance 1.00: 499.50 paid → kept; 200.00 paid
+    and as of 2025-03-13 → partly_kept; nothing paid as of 2025-03-12 → open, 2025-03-13 → broken.
+    """
+    amount, paid, tol = money(amount), money(paid), money(tolerance)
+    if amount <= 0 or paid < 0 or tol < 0:
+        raise DomainError("promise amount must be > 0, paid and tolerance ≥ 0")
+    if paid >= amount - tol:
+        return KEPT
+    if as_of <= deadline(promised_on, grace_days):
+        return OPEN
+    return PARTLY_KEPT if paid > 0 else BROKEN
