@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+os.environ.setdefault("ARREARS_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")  # eager tasks
 
 CHROMIUM = os.environ.get("ARREARS_CHROMIUM", "/usr/bin/chromium")
 PACKAGE_DATA = Path(__file__).resolve().parent.parent / "src" / "arrears" / "data"

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "arrears.apps.users",
     "arrears.apps.portfolio",
     "arrears.apps.payments",
@@ -78,7 +80,19 @@ INSTALLED_APPS = [
     "arrears.apps.audit",
     "arrears.apps.compliance",
     "arrears.apps.strategy",
+    "arrears.apps.desk",
+    "arrears.apps.sms",
 ]
+
+# Background work (DESIGN §3): Django's tasks framework (django-tasks backport). Production and the
+# demo use the database backend with a worker process (`arrears db_worker`); the test suite sets
+# ARREARS_TASKS_BACKEND=django_tasks.backends.immediate.ImmediateBackend (eager).
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("ARREARS_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": [],
+    }
+}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -1,0 +1,5 @@
+"""URL routes of the sms app."""
+from django.urls import path  # noqa: F401
+
+app_name = "sms"
+urlpatterns: list = []
