@@ -109,7 +109,8 @@ class CaseEvent(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", verbose_name=_("案件"))
     at = models.DateTimeField(_("时间"))
     as_of = models.DateField(_("业务日期"), null=True, blank=True)
-    kind = models.CharField(_("类型"), max_length=32, choices=Kind.choices)
+    #: one of :class:`Kind` or a kind another app registered with :func:`register_event_kinds`
+    kind = models.CharField(_("类型"), max_length=32)
     from_status = models.CharField(_("原状态"), max_length=24, blank=True)
     to_status = models.CharField(_("新状态"), max_length=24, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
@@ -122,3 +123,17 @@ class CaseEvent(models.Model):
         verbose_name = _("案件事件")
         verbose_name_plural = pgettext_lazy("plural", "案件事件")
         indexes = [models.Index(fields=["case", "at"], name="case_event_case_at")]
+
+
+#: Event kinds other apps add to the timeline (desk calls, SMS, visits …): code → display label.
+EXTRA_EVENT_KINDS: dict[str, object] = {}
+
+
+def register_event_kinds(labels: dict[str, object]) -> None:
+    """Declare timeline event kinds of another app (``{"call_outcome": _("通话结果")}``), so the
+    timeline can name them. Call from the app's ``AppConfig.ready``. Raises ``ValueError`` when a
+    code is already a core kind or registered with another label."""
+    for code, label in labels.items():
+        if code in CaseEvent.Kind.values or (code in EXTRA_EVENT_KINDS and EXTRA_EVENT_KINDS[code] is not label):
+            raise ValueError(f"event kind {code!r} is already declared")
+        EXTRA_EVENT_KINDS[code] = label

@@ -75,7 +75,11 @@ def status_label(status: str) -> str:
 
 def event_label(kind: str) -> str:
     """The event kind's name in the active language (its code when the kind is not declared)."""
-    return str(CaseEvent.Kind(kind).label) if kind in CaseEvent.Kind.values else kind
+    from .models import EXTRA_EVENT_KINDS
+
+    if kind in CaseEvent.Kind.values:
+        return str(CaseEvent.Kind(kind).label)
+    return str(EXTRA_EVENT_KINDS.get(kind, kind))
 
 
 def channel_label(channel: str) -> str:
