@@ -170,3 +170,14 @@ def test_arm_report(portfolio, organisation):
     arms = json.loads(out.getvalue())["arms"]
     assert sum(a["cases"] for a in arms) == 3
     assert all(a["strategy_version"] == "default@2026.11.1" for a in arms)
+
+
+def test_strategy_page_shows_results_per_arm(portfolio, organisation, client):
+    from django.contrib.auth.models import Group
+
+    run_daily(D1)
+    boss = get_user_model().objects.create(username="boss")
+    boss.groups.add(Group.objects.get(name="supervisor"))
+    client.force_login(boss)
+    html = client.get("/strategy/").content.decode()
+    assert 'id="arm-results"' in html and "champion" in html

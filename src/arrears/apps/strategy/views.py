@@ -53,6 +53,7 @@ def strategy_page(request):
     context = {
         "active": active, "shown": shown, "view": view, "errors": errors,
         "versions": selectors.version_rows(), "counts": selectors.action_counts(),
+        "arm_results": selectors.arm_results(active.key if active else None),
         "can_manage": can_manage(request.user), "upload_form": UploadForm(),
     }
     return render(request, "strategy/page.html", context)
