@@ -174,7 +174,8 @@ def test_run_daily_command_json_shape(extract_v1):
     call_command("run_daily", "--as-of", "2026-11-30", "--json", stdout=out)
     payload = json.loads(out.getvalue())
     assert set(payload) == {"as_of", "accounts", "buckets", "cases_open", "cases_opened", "cases_closed", "seconds",
-                            "strategy_version", "decided", "actions", "stage_changes", "promises", "allocation"}
+                            "strategy_version", "decided", "actions", "stage_changes", "promises", "allocation",
+                            "sms", "visits"}
     assert payload["decided"] == 2 and sum(payload["actions"].values()) == 2
     assert set(payload["buckets"]) == {"M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7+"}
     assert payload["accounts"] == 4 and payload["cases_opened"] == 2

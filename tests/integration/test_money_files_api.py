@@ -69,9 +69,13 @@ def test_same_file_twice_posts_once_and_reversal_row(tmp_path):
 
 @pytest.mark.django_db
 def test_explain_balance_command_json_hand_worked():
-    # principal 1,000.00 on 01 Mar (extract); minimum 300.00 due 05 Mar unpaid → 违约金 5 % = 15.00
-    # charged 06 Mar; 100.00 paid 11 Mar → penalty 15.00, interest 5.00 (1,000 × 0.0005 × 10), principal 80.00.
-    # As of 21 Mar: interest 11 → 21 Mar on 920.00 = 920 × 0.0005 × 10 = 4.60; owed 920.00 + 4.60 = 924.60.
+    # Extract 01 Mar: principal 1,000.00 from the statement of 10 Feb (due 05 Mar, minimum 300.00),
+    # still in its interest-free period (CARD: 50 days; the due date comes first). Nothing is paid
+    # by 05 Mar, so the period is lost: on 06 Mar interest is charged back to the statement date,
+    # 10 Feb → 06 Mar = 24 days × 1,000.00 × 0.0005 = 12.00 (nothing for 01 → 06 Mar on top: those
+    # days are inside the 24). 违约金 5 % × 300.00 = 15.00 on 06 Mar. 06 → 11 Mar: 5 × 1,000 ×
+    # 0.0005 = 2.50. 100.00 paid 11 Mar → penalty 15.00, interest 12.00 + 2.50 = 14.50, principal
+    # 70.50 → 929.50 left. 11 → 21 Mar: 10 × 929.50 × 0.0005 = 4.6475 → 4.65. Owed 934.15.
     from arrears.apps.portfolio.models import Statement
 
     account, _ = make_account(principal="1000.00", overdue="0.00", extract=date(2025, 3, 1), dpd=0, bucket="M0")
@@ -85,15 +89,41 @@ def test_explain_balance_command_json_hand_worked():
     out = StringIO()
     call_command("explain_balance", "A1", "--as-of", "2025-03-21", "--json", stdout=out)
     data = json.loads(out.getvalue())
-    assert data["amount_owed"] == "924.60"
-    assert [(p["start"], p["days"], p["base"], p["amount"]) for p in data["interest_periods"]] == [
-        ("2025-03-01", 5, "1000.00", "2.50"), ("2025-03-06", 5, "1000.00", "2.50"), ("2025-03-11", 10, "920.00", "4.60")]
+    assert data["amount_owed"] == "934.15"
+    assert [(p["start"], p["days"], p["base"], p["amount"], p["kind"]) for p in data["interest_periods"]] == [
+        ("2025-02-10", 24, "1000.00", "12.00", "free_period_lost"), ("2025-03-06", 5, "1000.00", "2.50", "daily"),
+        ("2025-03-11", 10, "929.50", "4.65", "daily")]
+    assert data["interest_free"][0]["kept"] is False and data["interest_free"][0]["free_until"] == "2025-03-05"
     assert data["penalties"][0]["amount"] == "15.00" and data["penalties"][0]["unpaid_minimum"] == "300.00"
-    assert data["payments"][0]["applied"] == {"fees": "0.00", "penalty": "15.00", "interest": "5.00",
-                                              "principal": "80.00"}
+    assert data["payments"][0]["applied"] == {"fees": "0.00", "penalty": "15.00", "interest": "14.50",
+                                              "principal": "70.50"}
     assert "年化利率 18.25%" in data["paragraph_zh"] and "annual rate 18.25%" in data["paragraph_en"]
+    assert "不享受免息还款期" in data["paragraph_zh"] and "interest-free period is lost" in data["paragraph_en"]
     with pytest.raises(CommandError):
         call_command("explain_balance", "NOPE", "--as-of", "2025-03-21")
+
+
+@pytest.mark.django_db
+def test_statement_paid_in_full_by_due_date_bears_no_interest():
+    # Same statement (1,000.00, 10 Feb, due 05 Mar) paid in full on 04 Mar: the interest-free
+    # period is kept — no interest for any day, nothing owed, no 违约金, the case closes as paid.
+    from arrears.apps.portfolio.models import Statement
+    from arrears.apps.payments.services import post_payment
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    account, case = make_account(principal="1000.00", overdue="0.00", extract=date(2025, 3, 1), dpd=0, bucket="M0")
+    Statement.objects.create(account=account, statement_date=date(2025, 2, 10), due_date=date(2025, 3, 5),
+                             closing_balance=D("1000.00"), minimum_due=D("300.00"))
+    post_payment(account.pk, "P1", "1000.00", datetime(2025, 3, 4, 9, tzinfo=ZoneInfo("Asia/Shanghai")))
+    out = StringIO()
+    call_command("explain_balance", "A1", "--as-of", "2025-03-21", "--json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert data["interest_periods"] == [] and data["penalties"] == []
+    assert data["amount_owed"] == "0.00" and data["interest_free"][0]["kept"] is True
+    assert "享受免息还款期" in data["paragraph_zh"]
+    case.refresh_from_db()
+    assert case.status == "closed_paid"
 
 
 def _poster(django_user_model, name="sup"):
@@ -163,3 +193,97 @@ def test_concurrent_postings_never_over_apply_postgresql(django_user_model):
     applied = sum(D(p.allocation["applied"]["principal"]) + D(p.allocation["applied"]["interest"])
                   for p in Payment.objects.filter(account=account))
     assert applied == D("100.05")
+
+
+R20_SEEDS = (20250316, 7, 99)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("seed", R20_SEEDS)
+def test_r20_randomised_parallel_postings_duplicates_and_reversals_postgresql(django_user_model, seed):
+    """R20, randomised and repeated: 100 requests in random order from 8 threads over 3 accounts —
+    payments drawn from a small pool per account (so most are sent several times) and reversals of
+    pool payments (some arrive before the payment they reverse and are refused). Each account owes
+    100.00 principal (extract 15 Mar) + 0.05 interest (1 day) on 16 Mar; amounts are multiples of
+    7.00 so no residual ever falls within the write-off tolerance. Invariants, whatever the order:
+
+    * each external id is posted exactly once (one 201, the repeats 200) and reversed at most once;
+    * the stored account equals a serial replay: balance = 100.05 − P, where P is the sum of the
+      payments posted and not reversed; credit = P − 100.05 exactly when P > 100.05, else 0;
+    * no payment's stored allocation applies more than its amount (applied + credit = amount), and
+      the replay never applies more than is owed (applied total + owed = 100.05);
+    * the case is open exactly when less than the overdue 100.00 is paid.
+    """
+    import random
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    from arrears.apps.cases.selectors import open_case_for_customer
+    from arrears.apps.payments.models import BalanceAdjustment
+    from arrears.apps.payments.services import account_explanation
+
+    if connection.vendor != "postgresql":
+        pytest.skip("R20 concurrency test needs PostgreSQL (SELECT … FOR UPDATE row locks; SQLite serialises "
+                    "all writers); run with ARREARS_DATABASE_URL=postgres://…")
+    rng = random.Random(seed)
+    accounts = {n: make_account(ext=n, cust=f"C-{n}")[0] for n in ("A1", "A2", "A3")}
+    pool = {n: {f"{n}-P{i}": D(7 * rng.randint(1, 5)) for i in range(6)} for n in accounts}
+    ops = []
+    for _ in range(100):
+        n = rng.choice(list(accounts))
+        pid = rng.choice(list(pool[n]))
+        ops.append(("reverse" if rng.random() < 0.2 else "post", n, pid))
+    rng.shuffle(ops)
+    user = _poster(django_user_model, f"sup-r20-{seed}")
+    lock = threading.Lock()
+    results: list[tuple[str, str, str, int]] = []
+
+    def send(op) -> None:
+        kind, n, pid = op
+        try:
+            c = Client()
+            c.force_login(user)
+            if kind == "post":
+                r = c.post("/api/v1/payments/", {"account": n, "external_id": pid, "amount": str(pool[n][pid]),
+                                                 "paid_at": "2025-03-16T10:00:00+08:00"},
+                           content_type="application/json")
+            else:
+                r = c.post("/api/v1/payments/reversals/", {"account": n, "external_id": pid,
+                                                           "reversed_on": "2025-03-16"},
+                           content_type="application/json")
+            with lock:
+                results.append((kind, n, pid, r.status_code))
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=8) as pool_exec:
+        list(pool_exec.map(send, ops))
+    assert len(results) == 100, f"seed {seed}: requests lost"
+    for kind, n, pid, code in results:
+        allowed = {200, 201} if kind == "post" else {200, 201, 400}
+        assert code in allowed, (seed, kind, n, pid, code)
+    for n, account in accounts.items():
+        posts = {pid: [c for k, a, p, c in results if k == "post" and a == n and p == pid] for pid in pool[n]}
+        revs = {pid: [c for k, a, p, c in results if k == "reverse" and a == n and p == pid] for pid in pool[n]}
+        for pid, codes in posts.items():
+            assert codes.count(201) == (1 if codes else 0) and codes.count(200) == len(codes) - (1 if codes else 0), \
+                (seed, pid, codes)
+            assert revs[pid].count(201) <= 1, (seed, pid, revs[pid])
+        stored = {p.external_id: p for p in Payment.objects.filter(account=account)}
+        assert set(stored) == {pid for pid, codes in posts.items() if codes}, seed  # each id posted once
+        reversed_ids = {pid for pid, codes in revs.items() if 201 in codes}
+        assert {pid for pid, p in stored.items() if p.status == "reversed"} == reversed_ids, seed
+        for p in stored.values():
+            applied = sum((D(v) for v in p.allocation.get("applied", {}).values()), D("0"))
+            assert applied + D(p.allocation.get("credit", "0")) == p.amount, (seed, p.external_id, p.allocation)
+        paid = sum((p.amount for pid, p in stored.items() if pid not in reversed_ids), D("0.00"))
+        account = CardAccount.objects.get(pk=account.pk)
+        exp, _ = account_explanation(account, date(2025, 3, 16))
+        assert not BalanceAdjustment.objects.filter(account=account).exists(), seed
+        assert account.balance == D("100.05") - paid, (seed, n, paid, account.balance)
+        assert exp.credit == max(paid - D("100.05"), D("0.00")), (seed, n, paid, exp.credit)
+        applied_total = sum((p.applied.total for p in exp.payments), D("0.00"))
+        assert applied_total + exp.closing.total == D("100.05") and applied_total <= D("100.05"), seed
+        assert applied_total + exp.credit == paid, seed
+        assert (open_case_for_customer(account.customer_id) is not None) == (paid < D("100.00")), (seed, n, paid)

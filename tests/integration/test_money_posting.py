@@ -291,3 +291,29 @@ def test_settlement_void_when_payoff_not_paid_by_deadline(django_user_model):
     assert not BalanceAdjustment.objects.filter(account=account).exists()  # nothing waived
     account.refresh_from_db()
     assert account.balance == D("402.50")
+
+
+def test_settled_account_closes_paid_even_when_the_payment_also_cures(django_user_model):
+    # Only 300.00 of the 1,000.00 is overdue, so the 700.00 payoff also clears the overdue amount.
+    # The settlement is evaluated first: its waiver (302.50 = 300.00 agreed + 2.50 interest 15 → 20
+    # Mar) leaves nothing owed and the case closes as closed_paid, never closed_cured first.
+    maker = django_user_model.objects.create_user("cs", password="x" * 12)
+    leader = django_user_model.objects.create_user("lead", password="x" * 12)
+    leader.groups.add(Group.objects.get_or_create(name="team_leader")[0])
+    account, case = make_account(principal="1000.00", overdue="300.00", extract=date(2025, 3, 15))
+    s = servicing.request_settlement(account.pk, waived="300.00", deadline=date(2025, 3, 31),
+                                     today=date(2025, 3, 15), actor=maker)
+    servicing.approve_settlement(s.pk, leader, date(2025, 3, 15))
+    r = services.post_payment(account.pk, "SETTLE", "700.00", at(2025, 3, 20))
+    case.refresh_from_db()
+    assert case.status == "closed_paid" and case.closed_on == date(2025, 3, 20)
+    assert r.case["action"] == "closed_paid"
+    assert not CaseEvent.objects.filter(case=case, to_status="closed_cured").exists()
+    closing = CaseEvent.objects.get(case=case, to_status="closed_paid")
+    assert closing.from_status == "in_collection"
+    s.refresh_from_db()
+    assert s.status == "paid"
+    account.refresh_from_db()
+    assert (account.balance, account.overdue_amount, account.dpd) == (D("0.00"), D("0.00"), 0)
+    assert BalanceAdjustment.objects.get(account=account, kind="settlement").total == D("302.50")
+    assert r.account["balance"] == "0.00"

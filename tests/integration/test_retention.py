@@ -239,3 +239,28 @@ def test_a_customer_who_comes_back_is_purged_again_after_the_new_case(population
     assert "RT00001" in [i["external_id"] for i in json.loads(out.getvalue())["items"]]
     c.refresh_from_db()
     assert (c.name, c.national_id) == (retention.ERASED_NAME, "") and c.purged_at > first
+
+
+def test_purge_erases_the_field_visit_personal_data_too(population):
+    """Registered erasers run in the purge: the visit's positions, report notes, consent giver and
+    photo content go; the photo's SHA-256 and server time stay as evidence it existed."""
+    from django.contrib.auth import get_user_model
+
+    from arrears.apps.fieldwork.models import FieldVisit, VisitPhoto, VisitReport
+
+    agent = get_user_model().objects.create(username="fa")
+    case = population["due"].cases.get()
+    visit = FieldVisit.objects.create(case=case, agent=agent, scheduled_on=dt.date(2019, 1, 5), status="done",
+                                      outcome="met_debtor", checkin_lat=22.54, checkin_lon=114.05,
+                                      checkout_lat=22.54, checkout_lon=114.06)
+    VisitReport.objects.create(visit=visit, met="met_debtor", result="promise", notes="客户称下月还款",
+                               consent_by="张三", submitted_by=agent, submitted_at=timezone.now())
+    VisitPhoto.objects.create(visit=visit, content=b"\xff\xd8jpeg", content_type="image/jpeg", size=6,
+                              sha256="a" * 64, received_at=timezone.now(), lat=22.5, lon=114.0, uploaded_by=agent)
+    run()
+    visit.refresh_from_db()
+    assert (visit.checkin_lat, visit.checkin_lon, visit.checkout_lat, visit.checkout_lon) == (None, None, None, None)
+    report = VisitReport.objects.get(visit=visit)
+    assert (report.notes, report.consent_by) == ("", "")
+    photo = VisitPhoto.objects.get(visit=visit)
+    assert (bytes(photo.content), photo.lat, photo.lon, photo.sha256) == (b"", None, None, "a" * 64)

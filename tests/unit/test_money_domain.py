@@ -8,7 +8,7 @@ from decimal import Decimal as D
 import pytest
 
 from arrears.domain import plans, promises, settlements
-from arrears.domain.balance import Adjustment, ClaimLine, claim, explain, render_notice
+from arrears.domain.balance import GraceStatement, Adjustment, ClaimLine, claim, explain, render_notice
 from arrears.domain.delinquency import DueItem, PaymentEvent
 from arrears.domain.errors import DomainError, IllegalTransition, RuleDataError
 from arrears.domain.payments import Components, allocate
@@ -216,3 +216,57 @@ def test_settlement_payoff_day_and_waiver_of_everything_left():
     waiver, beyond = settlements.settlement_waiver(left, D("300.00"))
     assert (waiver, waiver.total, beyond) == (left, D("302.90"), D("2.90"))
     assert settlements.settlement_waiver(Components(), D("300.00")) == (Components(), D("0.00"))
+
+
+# ---------------------------------------------------------------- interest-free period (免息还款期)
+STMT = [GraceStatement("s1", date(2025, 2, 10), date(2025, 3, 5), D("1000.00"), D("1000.00"))]
+MIN = [DueItem("m1", date(2025, 3, 5), D("300.00"))]
+
+
+def test_interest_free_period_kept_when_paid_in_full_by_due_date():
+    exp = explain(Components(principal=D("1000.00")), date(2025, 3, 1), CARD, date(2025, 3, 16), due_items=MIN,
+                  payments=[PaymentEvent("p", date(2025, 3, 5), D("1000.00"))], statements=STMT)
+    assert exp.interest_periods == () and exp.penalties == () and exp.closing.total == D("0.00")
+    assert exp.interest_free[0].kept is True and exp.interest_free[0].interest == D("0.00")
+    # while the period runs nothing accrues on the statement's principal either
+    running = explain(Components(principal=D("1000.00")), date(2025, 3, 1), CARD, date(2025, 3, 5), statements=STMT)
+    assert running.interest_periods == () and running.interest_free[0].kept is None
+    assert "免息至2025年3月5日" in running.paragraph("zh")
+
+
+def test_interest_free_period_lost_unpaid_portion_hand_worked():
+    # 400.00 paid 04 Mar < 1,000.00: lost. Charged 06 Mar back to the statement date on the unpaid part:
+    # 10 Feb → 04 Mar 22 days × 1,000.00 × 0.0005 = 11.00; 04 → 06 Mar 2 days × 600.00 × 0.0005 = 0.60.
+    # Minimum 300.00 was paid by its due date → no 违约金. 06 → 16 Mar: 10 × 600.00 × 0.0005 = 3.00.
+    exp = explain(Components(principal=D("1000.00")), date(2025, 3, 1), CARD, date(2025, 3, 16), due_items=MIN,
+                  payments=[PaymentEvent("p", date(2025, 3, 4), D("400.00"))], statements=STMT)
+    assert [(p.start, p.days, p.base, p.amount, p.kind) for p in exp.interest_periods] == [
+        (date(2025, 2, 10), 22, D("1000.00"), D("11.00"), "free_period_lost"),
+        (date(2025, 3, 4), 2, D("600.00"), D("0.60"), "free_period_lost"),
+        (date(2025, 3, 6), 10, D("600.00"), D("3.00"), "daily")]
+    assert exp.penalties == ()
+    assert exp.closing == Components(principal=D("600.00"), interest=D("14.60"))
+    g = exp.interest_free[0]
+    assert (g.kept, g.paid_by_due, g.interest, g.decided_on) == (False, D("400.00"), D("11.60"), date(2025, 3, 6))
+
+
+def test_interest_free_period_lost_full_balance_and_revolving_principal():
+    # CARD-FULL (全额计息): lost → 24 days on the whole 1,000.00 = 12.00, then 10 days on 1,000.00 = 5.00
+    full = explain(Components(principal=D("1000.00")), date(2025, 3, 1), load_product("CARD-FULL"),
+                   date(2025, 3, 16), payments=[PaymentEvent("p", date(2025, 3, 4), D("400.00"))], statements=STMT)
+    assert [(p.base, p.amount, p.kind) for p in full.interest_periods] == [
+        (D("1000.00"), D("12.00"), "free_period_lost"), (D("1000.00"), D("5.00"), "daily")]
+    # revolving principal 500.00 bears interest during the period; the statement's 1,000.00 does not:
+    # 01 → 05 Mar 4 days × 500 × 0.0005 = 1.00; 1,500.00 paid 05 Mar = interest 1.00 + 1,499.00 principal
+    # (statement 1,000.00 + amount 1,500.00 needed: 1,500.00 ≥ 1,500.00 → kept); 1.00 principal left,
+    # 05 → 10 Mar 5 × 1.00 × 0.0005 = 0.0025 → 0.00 (listed as a period of 0.00)
+    stmt = [GraceStatement("s2", date(2025, 2, 10), date(2025, 3, 5), D("1500.00"), D("1000.00"))]
+    mixed = explain(Components(principal=D("1500.00")), date(2025, 3, 1), CARD, date(2025, 3, 10),
+                    payments=[PaymentEvent("p", date(2025, 3, 5), D("1500.00"))], statements=stmt)
+    assert [(p.days, p.base, p.amount) for p in mixed.interest_periods][0] == (4, D("500.00"), D("1.00"))
+    assert mixed.interest_free[0].kept is True
+    assert mixed.closing.principal == D("1.00")
+    # a statement whose period ended before the opening is the card system's business: ignored
+    old = [GraceStatement("s0", date(2025, 1, 10), date(2025, 2, 5), D("1000.00"), D("1000.00"))]
+    plain = explain(Components(principal=D("1000.00")), date(2025, 3, 1), CARD, date(2025, 3, 11), statements=old)
+    assert plain.interest_free == () and plain.interest_periods[0].amount == D("5.00")

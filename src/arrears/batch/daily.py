@@ -10,6 +10,10 @@ bucket and roll in DuckDB (:mod:`arrears.batch.transforms`), then writes in one 
 * refreshed figures for open cases (``bucket_changed`` events when the bucket moves);
 * cured cases (customer no longer delinquent) closed as ``closed_cured`` through the case state
   machine, with a ``status_changed`` event;
+* promises to pay, payment plans and settlements evaluated; the collection strategy applied to every
+  open case (:mod:`arrears.apps.strategy.services`) and the cases allocated to teams, agents and
+  agencies; SMS queued from today's ``sms`` decisions and visit requests from ``field_visit`` ones;
+  the phone desk's queue mirrors the ``call`` decisions;
 * one :class:`~arrears.apps.portfolio.models.DailyRun` record per ``as_of``.
 
 Idempotent per as-of date: running the same date again finds nothing to change. A date earlier
@@ -96,13 +100,16 @@ class RunResult:
     stage_changes: int = 0
     promises: dict[str, int] = field(default_factory=dict)
     allocation: dict[str, int] = field(default_factory=dict)
+    sms: dict[str, int] = field(default_factory=dict)
+    visits: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> dict:
         """The ``--json`` shape: as_of, accounts, buckets, cases_open, cases_opened, cases_closed, seconds,
         strategy_version, decided (cases (re)decided today), actions (decided today by action type),
-        stage_changes, promises (evaluated today by outcome), allocation (assignment changes by kind)."""
+        stage_changes, promises (evaluated today by outcome), allocation (assignment changes by kind),
+        sms (today's SMS decisions queued), visits (visit requests from today's field-visit decisions)."""
         keys = ("as_of", "accounts", "buckets", "cases_open", "cases_opened", "cases_closed", "seconds",
-                "strategy_version", "decided", "actions", "stage_changes", "promises", "allocation")
+                "strategy_version", "decided", "actions", "stage_changes", "promises", "allocation", "sms", "visits")
         return {k: asdict(self)[k] for k in keys}
 
 
@@ -248,6 +255,16 @@ def run_daily(as_of: date, ladder: BucketLadder | None = None, progress: Progres
         strat = strategy_services.run_strategy(as_of)
         say("allocating cases")
         allocation = strategy_services.run_allocation(as_of, strat)
+        say("queueing SMS and requesting field visits")
+        from arrears.apps.fieldwork import services as field_services
+        from arrears.apps.sms import services as sms_services
+
+        sms = dict(sms_services.enqueue_from_decisions(as_of))
+        visits = dict(field_services.request_visits_from_decisions(as_of))
+        say("refreshing the phone desk queue")
+        from arrears.apps.desk import services as desk_services
+
+        desk_services.sync_queue()
         cases_open = Case.objects.filter(closed_on__isnull=True).count()
         seconds = round(time.perf_counter() - t0, 3)
         result = RunResult(
@@ -263,7 +280,7 @@ def run_daily(as_of: date, ladder: BucketLadder | None = None, progress: Progres
             rolls={k: int(v) for k, v in rolls.items()},
             ladder_version=ladder.version,
             strategy_version=strat.strategy_version, decided=strat.decided, actions=strat.actions,
-            stage_changes=strat.stage_changes, promises=promises, allocation=allocation,
+            stage_changes=strat.stage_changes, promises=promises, allocation=allocation, sms=sms, visits=visits,
         )
         run, created = DailyRun.objects.get_or_create(
             as_of=as_of,

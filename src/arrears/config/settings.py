@@ -294,3 +294,34 @@ ARREARS_PLAN_GRACE_DAYS = int(os.environ.get("ARREARS_PLAN_GRACE_DAYS", 5))
 ARREARS_RESIDUAL_WRITE_OFF = _Decimal(os.environ.get("ARREARS_RESIDUAL_WRITE_OFF", "1.00"))
 #: An overdue remainder at or below this does not keep a customer in collections (容差还款).
 ARREARS_CURE_TOLERANCE = _Decimal(os.environ.get("ARREARS_CURE_TOLERANCE", "0.00"))
+
+# --- sms (issue 8) ---
+# The SMS channel (arrears.apps.sms; docs/sms.md). The policy (send window, caps, retries, rate,
+# signature, opt-out line and keywords) is rule data in arrears/rules/sms/policy.yaml; the
+# provider's connection settings come from the environment:
+#   ARREARS_SMS_GATEWAY      log (development: logged, never sent; the default with ARREARS_DEBUG=1)
+#                            or smpp (the carrier's SMSC; the default in production)
+#   ARREARS_SMPP_HOST / _PORT / _SYSTEM_ID / _PASSWORD / _SYSTEM_TYPE: the SMPP 3.4 account
+#   ARREARS_SMPP_SOURCE_ADDR: the sender number (10690…) ; ARREARS_SMPP_CONCAT: udh (default) or sar
+#   ARREARS_SMPP_WINDOW: outstanding submit_sm (default 32); ARREARS_SMPP_ENQUIRE_LINK_S (default 30)
+ARREARS_SMS_GATEWAY = os.environ.get("ARREARS_SMS_GATEWAY", "log" if DEBUG else "smpp")
+ARREARS_SMPP = {
+    "host": os.environ.get("ARREARS_SMPP_HOST", "127.0.0.1"),
+    "port": int(os.environ.get("ARREARS_SMPP_PORT", 2775)),
+    "system_id": os.environ.get("ARREARS_SMPP_SYSTEM_ID", ""),
+    "password": os.environ.get("ARREARS_SMPP_PASSWORD", ""),
+    "system_type": os.environ.get("ARREARS_SMPP_SYSTEM_TYPE", ""),
+    "source_addr": os.environ.get("ARREARS_SMPP_SOURCE_ADDR", ""),
+    "concat": os.environ.get("ARREARS_SMPP_CONCAT", "udh"),
+    "window": int(os.environ.get("ARREARS_SMPP_WINDOW", 32)),
+    "enquire_link_s": float(os.environ.get("ARREARS_SMPP_ENQUIRE_LINK_S", 30)),
+    "timeout_s": float(os.environ.get("ARREARS_SMPP_TIMEOUT_S", 10)),
+}
+if ARREARS_SMS_GATEWAY not in ("log", "smpp"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"ARREARS_SMS_GATEWAY={ARREARS_SMS_GATEWAY!r}: use log or smpp")
+if ARREARS_SMPP["concat"] not in ("udh", "sar"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"ARREARS_SMPP_CONCAT={ARREARS_SMPP['concat']!r}: use udh or sar")

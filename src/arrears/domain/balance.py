@@ -13,6 +13,15 @@ date: principal, interest, 违约金, fees) and replays, day by day up to ``as_o
 * **违约金** once per minimum payment (a :class:`~arrears.domain.delinquency.DueItem`) due on or
   after the opening date and still (partly) unpaid at the end of its due date: charged the next
   day, ``penalty.rate`` × unpaid minimum within ``[minimum, maximum]``.
+* **interest-free period** (免息还款期, per the product's ``interest_free_days``): the principal of a
+  statement still inside its period at the opening (:class:`GraceStatement`) bears no interest
+  until its due date (at most ``statement_date + interest_free_days``). Paid in full by the due
+  date (payments on or before it ≥ the statement's unpaid amount) → it never bears interest.
+  Otherwise the period is lost and interest runs from the **statement date** (the posting date the
+  card system gives us), charged on the day after the period as ``free_period_lost`` periods on the
+  statement's principal — the unpaid part between payments (``unpaid_portion``) or all of it
+  (``full_balance``); from then on it accrues like any principal. Payments lower interest-bearing
+  (revolving) principal before the statement's interest-free principal.
 * **payments**, each through the allocation waterfall (:func:`arrears.domain.payments.allocate`)
   in the product's order; an overpayment is kept as a credit that absorbs later charges.
 
@@ -41,6 +50,8 @@ from .payments import Components, allocate
 from .products import COMPONENTS, ProductTerms
 
 __all__ = [
+    "GraceStatement",
+    "GraceOutcome",
     "InterestPeriod",
     "PenaltyCharge",
     "AppliedPayment",
@@ -56,9 +67,56 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True)
+class GraceStatement:
+    """A statement (账单) whose interest-free period (免息还款期) is still running at the opening.
+
+    ``statement_date`` 账单日 (interest runs from it when the period is lost); ``due_date``
+    到期还款日; ``amount`` the statement balance still unpaid at the opening — what must be paid in
+    full by the due date (Decimal ≥ 0, yuan); ``principal`` the interest-bearing part of it that is
+    interest-free meanwhile (≤ ``amount``; capped at the opening principal by :func:`explain`).
+    """
+
+    ref: str
+    statement_date: date
+    due_date: date
+    amount: Decimal
+    principal: Decimal
+
+    def __post_init__(self) -> None:
+        if self.due_date < self.statement_date:
+            raise DomainError(f"statement {self.ref!r}: due date {self.due_date} before statement date "
+                              f"{self.statement_date}")
+        object.__setattr__(self, "amount", money(self.amount))
+        object.__setattr__(self, "principal", money(self.principal))
+        if self.amount < 0 or self.principal < 0:
+            raise DomainError(f"statement {self.ref!r}: amounts must not be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class GraceOutcome:
+    """What became of a statement's interest-free period: ``free_until`` its last interest-free
+    day, ``paid_by_due`` paid from the opening up to the due date, ``kept`` (paid in full: no
+    interest) or lost (``interest`` charged from the statement date, see ``free_period_lost``
+    periods); ``decided_on`` the day after the period (``None`` while it is still running)."""
+
+    ref: str
+    statement_date: date
+    due_date: date
+    free_until: date
+    amount: Decimal
+    principal: Decimal
+    paid_by_due: Decimal
+    kept: bool | None
+    interest: Decimal = ZERO
+    decided_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class InterestPeriod:
     """Interest for the days ``start`` … ``end - 1`` (``days``) on ``base`` at ``annual_rate``
-    (``daily_rate`` shown too); ``amount`` rounded once to the fen."""
+    (``daily_rate`` shown too); ``amount`` rounded once to the fen. ``kind``: ``"daily"`` (accrued
+    as the days pass) or ``"free_period_lost"`` (charged after a statement's interest-free period
+    was lost, back to its statement date; ``ref`` names the statement)."""
 
     start: date
     end: date
@@ -67,6 +125,8 @@ class InterestPeriod:
     daily_rate: Decimal
     annual_rate: Decimal
     amount: Decimal
+    kind: str = "daily"
+    ref: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +189,7 @@ class Explanation:
     rate_zh: str = ""
     rate_en: str = ""
     adjustments: tuple[Adjustment, ...] = field(default_factory=tuple)
+    interest_free: tuple[GraceOutcome, ...] = field(default_factory=tuple)
 
     @property
     def amount_owed(self) -> Decimal:
@@ -159,8 +220,16 @@ class Explanation:
             "opening": self.opening.as_dict(),
             "interest_periods": [
                 {"start": p.start.isoformat(), "end": p.end.isoformat(), "days": p.days, "base": str(p.base),
-                 "daily_rate": str(p.daily_rate), "annual_rate": str(p.annual_rate), "amount": str(p.amount)}
+                 "daily_rate": str(p.daily_rate), "annual_rate": str(p.annual_rate), "amount": str(p.amount),
+                 "kind": p.kind, "ref": p.ref}
                 for p in self.interest_periods
+            ],
+            "interest_free": [
+                {"ref": g.ref, "statement_date": g.statement_date.isoformat(), "due_date": g.due_date.isoformat(),
+                 "free_until": g.free_until.isoformat(), "amount": str(g.amount), "principal": str(g.principal),
+                 "paid_by_due": str(g.paid_by_due), "kept": g.kept, "interest": str(g.interest),
+                 "decided_on": g.decided_on.isoformat() if g.decided_on else None}
+                for g in self.interest_free
             ],
             "penalties": [
                 {"due_ref": c.due_ref, "due_date": c.due_date.isoformat(), "charged_on": c.charged_on.isoformat(),
@@ -209,9 +278,21 @@ class Explanation:
                 f"{amt(self.opening.principal)}, interest {amt(self.opening.interest)}, penalty "
                 f"{amt(self.opening.penalty)}, fees {amt(self.opening.fees)})."
             )
+            for g in self.interest_free:
+                if g.kept is None:
+                    out.append(f"The statement of {day(g.statement_date)} is interest-free until {day(g.free_until)} "
+                               f"if {amt(g.amount)} is paid in full by {day(g.due_date)}.")
+                elif g.kept:
+                    out.append(f"The statement of {day(g.statement_date)} was paid in full by {day(g.due_date)}: "
+                               f"no interest on its principal {amt(g.principal)}.")
+                else:
+                    out.append(f"The statement of {day(g.statement_date)} ({amt(g.amount)}) was not paid in full by "
+                               f"{day(g.due_date)} (paid {amt(g.paid_by_due)}): the interest-free period is lost "
+                               f"and interest runs from the statement date.")
             for p in self.interest_periods:
                 out.append(f"Interest at the {self.rate_en}: {p.days} days from {day(p.start)} on "
-                           f"{amt(p.base)} = {amt(p.amount)}.")
+                           f"{amt(p.base)} = {amt(p.amount)}"
+                           + (" (interest-free period lost)." if p.kind == "free_period_lost" else "."))
             for q in self.penalties:
                 out.append(f"Late-payment penalty charged {day(q.charged_on)}: {q.rate * 100:f}% of the unpaid "
                            f"minimum payment {amt(q.unpaid_minimum)} due {day(q.due_date)} = {amt(q.amount)}.")
@@ -233,9 +314,19 @@ class Explanation:
             f"{day(self.opened_on)}账户欠款为{amt(self.opening.total)}（本金{amt(self.opening.principal)}，"
             f"利息{amt(self.opening.interest)}，违约金{amt(self.opening.penalty)}，费用{amt(self.opening.fees)}）。"
         )
+        for g in self.interest_free:
+            if g.kept is None:
+                out.append(f"{day(g.statement_date)}账单如在{day(g.due_date)}前全额还款{amt(g.amount)}，"
+                           f"免息至{day(g.free_until)}。")
+            elif g.kept:
+                out.append(f"{day(g.statement_date)}账单已在到期还款日{day(g.due_date)}前全额还款，"
+                           f"本金{amt(g.principal)}享受免息还款期，不计利息。")
+            else:
+                out.append(f"{day(g.statement_date)}账单{amt(g.amount)}未在到期还款日{day(g.due_date)}前全额还款"
+                           f"（已还{amt(g.paid_by_due)}），不享受免息还款期，自账单日起计息。")
         for p in self.interest_periods:
             out.append(f"利息按{self.rate_zh}计算：自{day(p.start)}起{p.days}天，以{amt(p.base)}为基数，"
-                       f"计{amt(p.amount)}。")
+                       f"计{amt(p.amount)}" + ("（免息期失效补计）。" if p.kind == "free_period_lost" else "。"))
         for q in self.penalties:
             out.append(f"{day(q.charged_on)}收取违约金{amt(q.amount)}：按{day(q.due_date)}到期未还最低还款额"
                        f"{amt(q.unpaid_minimum)}的{q.rate * 100:f}%计算。")
@@ -269,6 +360,7 @@ def explain(
     opening_credit: Decimal = ZERO,
     currency: str | None = None,
     adjustments: Sequence[Adjustment] = (),
+    statements: Sequence[GraceStatement] = (),
 ) -> Explanation:
     """Explain the balance as of ``as_of`` (see the module docstring).
 
@@ -278,6 +370,9 @@ def explain(
     ``payments``: payments not in the opening position (dated on or after ``opened_on``); those
     after ``as_of`` are ignored. ``opening_credit``: a credit already on the account.
     ``adjustments``: waivers and write-offs, applied after the payments of their day.
+    ``statements``: statements whose interest-free period may still run at the opening; those whose
+    period (to ``min(due_date, statement_date + interest_free_days)``) ended before ``opened_on``,
+    or dated after it, are ignored (the card system already charged or will bill them).
 
     Raises :class:`DomainError` if ``as_of`` is before ``opened_on`` or a payment is dated before
     ``opened_on``; ``TypeError`` for non-dates or floats.
@@ -290,12 +385,29 @@ def explain(
                           "(they are already in the opening position)")
     order = terms.allocation_order
     pays = sorted((p for p in payments if p.local_date <= as_of), key=lambda p: p.local_date)
+
+    # interest-free periods still running at the opening, oldest statement first; their principal
+    # together never exceeds the opening principal
+    graces: list[tuple[GraceStatement, date]] = []
+    if terms.interest_free_days > 0:
+        room = opening.principal
+        for g in sorted(statements, key=lambda g: (g.statement_date, g.ref)):
+            last = min(g.due_date, g.statement_date + timedelta(days=terms.interest_free_days))
+            if not (g.statement_date <= opened_on <= last) or room <= 0:
+                continue
+            principal = min(g.principal, room)
+            room -= principal
+            graces.append((GraceStatement(g.ref, g.statement_date, g.due_date, g.amount, principal), last))
+    active: dict[str, Decimal] = {g.ref: g.principal for g, _ in graces}   # original free principal
+    history: dict[str, list[tuple[date, Decimal]]] = {g.ref: [(g.statement_date, g.principal)] for g, _ in graces}
+
     # penalty events: minimum payments due in [opened_on, as_of) unpaid at the end of their due date
     charges: list[tuple[date, DueItem]] = [
         (i.due_date + timedelta(days=1), i) for i in due_items if opened_on <= i.due_date < as_of
     ]
     events: list[tuple[date, int, object]] = [(d, 0, i) for d, i in charges] + [(p.local_date, 1, p) for p in pays]
     events += [(a.local_date, 2, a) for a in adjustments if opened_on <= a.local_date <= as_of]
+    events += [(last + timedelta(days=1), -1, (g, last)) for g, last in graces if last < as_of]
     events.sort(key=lambda e: (e[0], e[1]))
 
     owed = opening
@@ -306,16 +418,35 @@ def explain(
     penalties: list[PenaltyCharge] = []
     applied: list[AppliedPayment] = []
     adjusted: list[Adjustment] = []
+    outcomes: dict[str, GraceOutcome] = {}
     cursor = opened_on
+
+    def free_unpaid() -> dict[str, Decimal]:
+        """Unpaid interest-free principal per running statement: payments lower the revolving
+        (interest-bearing) principal first, then the oldest statement's free principal."""
+        left = min(sum(active.values(), ZERO), owed.principal)
+        out: dict[str, Decimal] = {}
+        for g, _ in reversed(graces):  # the newest statement keeps its free principal longest
+            if g.ref in active:
+                out[g.ref] = min(active[g.ref], left)
+                left -= out[g.ref]
+        return out
+
+    def note_history(when: date) -> None:
+        for ref, value in free_unpaid().items():
+            if history[ref][-1][1] != value:
+                history[ref].append((when, value))
 
     def accrue(until: date) -> None:
         nonlocal owed, credit, cursor
         if until <= cursor:
             return
+        free = sum(free_unpaid().values(), ZERO)
         if terms.interest_method == "full_balance":
-            base = full_base if owed.principal > 0 else ZERO
+            revolving_unpaid = owed.principal - free
+            base = max(full_base - sum(active.values(), ZERO), ZERO) if revolving_unpaid > 0 else ZERO
         else:
-            base = owed.principal
+            base = owed.principal - free
         if base > 0:
             amount = interest(base, terms.annual_rate, cursor, until, terms.basis)
             periods.append(InterestPeriod(cursor, until, (until - cursor).days, base, terms.daily_rate,
@@ -324,9 +455,36 @@ def explain(
             owed, credit = _absorb(owed, credit, order)
         cursor = until
 
+    def decide_grace(when: date, g: GraceStatement, last: date) -> None:
+        nonlocal owed, credit
+        paid = sum((p.amount for p in pays if p.local_date <= g.due_date), ZERO)
+        kept = paid >= g.amount
+        charged = ZERO
+        if not kept:
+            if terms.interest_method == "full_balance":
+                segments = [(g.statement_date, when, g.principal)]
+            else:
+                marks = [(d, v) for d, v in history[g.ref] if d < when]
+                segments = [(d, (marks[i + 1][0] if i + 1 < len(marks) else when), v) for i, (d, v) in enumerate(marks)]
+            for start, end, base in segments:
+                if base > 0 and end > start:
+                    amount = interest(base, terms.annual_rate, start, end, terms.basis)
+                    periods.append(InterestPeriod(start, end, (end - start).days, base, terms.daily_rate,
+                                                  terms.annual_rate, amount, "free_period_lost", g.ref))
+                    charged += amount
+        del active[g.ref]
+        outcomes[g.ref] = GraceOutcome(g.ref, g.statement_date, g.due_date, last, g.amount, g.principal, paid, kept,
+                                       charged, when)
+        if charged > 0:
+            owed = owed.plus(interest=charged)
+            owed, credit = _absorb(owed, credit, order)
+
+    note_history(opened_on)
     for when, kind, obj in events:
         accrue(when)
-        if kind == 0:
+        if kind == -1:
+            decide_grace(when, *obj)  # type: ignore[misc]
+        elif kind == 0:
             item: DueItem = obj  # type: ignore[assignment]
             paid_by_due = [p for p in pays if p.local_date <= item.due_date]
             state = next(s for s in allocate_oldest_first(list(due_items), paid_by_due, item.due_date)
@@ -342,19 +500,27 @@ def explain(
             taken = Components(**{n: min(getattr(adj.amounts, n), getattr(owed, n)) for n in COMPONENTS})
             owed = owed.minus(taken)
             adjusted.append(Adjustment(adj.ref, adj.local_date, taken, adj.kind))
+            note_history(when)
         else:
             p: PaymentEvent = obj  # type: ignore[assignment]
             a = allocate(p.amount, owed, order)
             owed = a.remaining
             credit += a.credit
             applied.append(AppliedPayment(p.ref, p.local_date, p.amount, a.applied, a.credit))
+            note_history(when)
     accrue(as_of)
+    for g, last in graces:  # periods still running on as_of
+        if g.ref not in outcomes:
+            paid = sum((p.amount for p in pays if p.local_date <= g.due_date), ZERO)
+            outcomes[g.ref] = GraceOutcome(g.ref, g.statement_date, g.due_date, last, g.amount, g.principal, paid,
+                                           True if paid >= g.amount else None)
     return Explanation(
         as_of=as_of, opened_on=opened_on, currency=currency or terms.currency, product_code=terms.code,
         product_version=terms.version, allocation_order=order, annual_rate=terms.annual_rate,
         daily_rate=terms.daily_rate, opening=opening, interest_periods=tuple(periods),
         penalties=tuple(penalties), payments=tuple(applied), closing=owed, credit=credit,
         rate_zh=terms.rate_display("zh"), rate_en=terms.rate_display("en"), adjustments=tuple(adjusted),
+        interest_free=tuple(outcomes[g.ref] for g, _ in graces),
     )
 
 

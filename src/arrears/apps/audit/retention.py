@@ -204,9 +204,22 @@ def purge(
     return result
 
 
+#: Other apps' personal data about a customer (visit notes, photos, positions …): name → function
+#: ``erase(customer) -> int`` (records erased), run by :func:`_erase` in the purge's transaction.
+ERASERS: dict[str, Callable] = {}
+
+
+def register_eraser(name: str, fn: Callable) -> None:
+    """Let an app erase its own personal data of a purged customer (call from ``AppConfig.ready``)."""
+    ERASERS[name] = fn
+
+
 def _erase(customer) -> int:
     """Overwrite the customer's personal fields and their contacts' (model ``save()``, so field
-    encryption and lookup hashes are rewritten consistently). Returns the contacts erased."""
+    encryption and lookup hashes are rewritten consistently), then run every registered eraser
+    (:data:`ERASERS`). Returns the contacts erased."""
+    for fn in ERASERS.values():
+        fn(customer)
     for field, value in CUSTOMER_ERASE.items():
         setattr(customer, field, value)
     customer.purged_at = timezone.now()

@@ -90,11 +90,14 @@ def scope_for(user) -> Scope:
         parts.append(Q(assigned_to=user))
     if "team_leader" in roles:
         parts.append(Q(team__leader=user) | Q(assigned_to__staff_profile__team__leader=user))
+        from arrears.apps.fieldwork.models import FieldVisit  # field team leaders: their teams' visits
+
+        parts.append(Q(pk__in=FieldVisit.objects.filter(team__leader=user).values("case_id")))
     if "field_agent" in roles:
         from arrears.apps.fieldwork.models import FieldVisit
 
-        parts.append(Q(pk__in=FieldVisit.objects.filter(agent=user).exclude(status=FieldVisit.Status.CANCELLED)
-                       .values("case_id")))
+        parts.append(Q(pk__in=FieldVisit.objects.filter(Q(agent=user) | Q(partner=user))
+                       .exclude(status__in=(FieldVisit.Status.CANCELLED, FieldVisit.Status.REJECTED)).values("case_id")))
     if "legal_officer" in roles:
         from arrears.apps.legal.models import LegalReferral
 
@@ -136,8 +139,8 @@ def revealable_kinds(user, case_id: int, today: date) -> frozenset[str]:
     if "address" in kinds and not address_by_other_role:
         from arrears.apps.fieldwork.models import FieldVisit
 
-        if not FieldVisit.objects.filter(case_id=case_id, agent=user, scheduled_on=today,
-                                         status=FieldVisit.Status.PLANNED).exists():
+        if not FieldVisit.objects.filter(Q(agent=user) | Q(partner=user), case_id=case_id, scheduled_on=today,
+                                         status__in=(FieldVisit.Status.PLANNED, FieldVisit.Status.IN_PROGRESS)).exists():
             kinds.discard("address")
     return frozenset(kinds)
 

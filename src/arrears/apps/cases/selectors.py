@@ -705,3 +705,37 @@ def _event_detail(kind: str, data) -> str:
             return moved + " · " + ngettext("逾期 %(dpd)s 天", "逾期 %(dpd)s 天", data["dpd"]) % {"dpd": data["dpd"]}
         return moved
     return ""
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    """A case as other apps may hold it (no model): ids, status, bucket, dates, currency, the
+    debtor's time zone."""
+
+    id: int
+    customer_id: int
+    status: str
+    bucket: str
+    opened_on: date
+    closed_on: date | None
+    currency: str
+    timezone: str
+
+    @property
+    def is_closed(self) -> bool:
+        from arrears.apps.cases.models import CLOSED
+
+        return self.status in CLOSED
+
+
+def open_case_for_customer(customer_id: int, *, latest: bool = False) -> CaseRef | None:
+    """The customer's open case (at most one: ``one_open_case_per_customer``), or ``None``; with
+    ``latest=True`` and no open case, their most recently opened (closed) case instead — where a
+    payment after the close is recorded. No data scope: for services, not for users."""
+    qs = Case.objects.filter(customer_id=customer_id)
+    if not latest:
+        qs = qs.filter(closed_on__isnull=True)
+    row = (qs.order_by(F("closed_on").asc(nulls_first=True), "-opened_on", "-id")
+           .values_list("id", "customer_id", "status", "bucket", "opened_on", "closed_on", "currency",
+                        "customer__timezone").first())
+    return CaseRef(*row) if row else None

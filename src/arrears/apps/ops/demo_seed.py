@@ -17,7 +17,7 @@ from django.db import transaction
 
 from arrears.apps.agencies.models import Agency
 from arrears.apps.cases.models import Case
-from arrears.apps.fieldwork.models import FieldVisit
+from arrears.apps.fieldwork.models import FieldCredential, FieldVisit
 from arrears.apps.legal.models import LegalReferral
 from arrears.apps.servicing.models import ServiceContact
 from arrears.apps.users.models import StaffProfile, Team
@@ -48,18 +48,34 @@ def seed_demo_organisation() -> dict[str, int]:
                                                       defaults={"team": team, "capacity": capacity})
         if "agency_collector" in users:
             StaffProfile.objects.update_or_create(user=users["agency_collector"], defaults={"agency": agency})
+        if "field_agent" in users:
+            # field visits go out in pairs (CN-FIELD-02): the demo field agent's partner (no login),
+            # and both carry their 工作证
+            User = get_user_model()
+            partner, created = User.objects.get_or_create(username="field_partner", defaults={
+                "first_name": "外访搭档"})
+            if created:
+                partner.set_unusable_password()
+                partner.save()
+            StaffProfile.objects.update_or_create(user=partner, defaults={"team": field, "capacity": 30})
+            for n, u in enumerate((users["field_agent"], partner), 1):
+                FieldCredential.objects.update_or_create(user=u, defaults={
+                    "staff_number": f"SZ-FV-{n:04d}", "issuer": "示范银行信用卡中心"})
     return {"teams": 3, "agencies": 1}
 
 
 def seed_demo_work(as_of) -> dict[str, int]:
     """Today's visits, legal referrals and customer-service calls (see the module docstring)."""
     users = _users()
+    User = get_user_model()
     counts = {}
     with transaction.atomic():
         open_cases = Case.objects.filter(closed_on__isnull=True).order_by("id")
         if "field_agent" in users and not FieldVisit.objects.filter(agent=users["field_agent"]).exists():
             for c in open_cases.filter(bucket__in=["M2", "M3"]).order_by("-max_dpd", "id")[:8]:
-                FieldVisit.objects.create(case=c, agent=users["field_agent"], scheduled_on=as_of)
+                FieldVisit.objects.create(
+                    case=c, agent=users["field_agent"], partner=User.objects.filter(username="field_partner").first(),
+                    team=Team.objects.filter(name="外访一组").first(), scheduled_on=as_of)
             counts["visits"] = 8
         if not LegalReferral.objects.exists():
             refs = [LegalReferral(case=c, referred_on=as_of, officer=users.get("legal_officer"))

@@ -3,12 +3,14 @@
 ``POST /api/v1/payments/`` posts a payment, idempotent by ``(account, external_id)``: a retried
 request answers 200 with the same payment instead of 201. ``POST /api/v1/payments/reversals/``
 reverses one. ``GET /api/v1/payments/accounts/<account>/balance/?as_of=`` explains a balance.
-Posting and reversing need the supervisor or administrator role.
+Posting and reversing need the supervisor or administrator role. The case money endpoints
+(promises, plans, settlements) are in :mod:`arrears.apps.payments.case_apis`.
 """
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import APIException
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -43,8 +45,26 @@ class ReversalInSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=255, required=False, default="")
 
 
-def _account_id(number: str) -> int | None:
-    return CardAccount.objects.filter(external_id=number).values_list("id", flat=True).first()
+class BadInput(APIException):
+    """400 ``{"field": …, "detail": …}``: the shape every money endpoint answers bad input with."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__({"field": field, "detail": detail})
+
+
+def _validated(serializer_class, request: Request) -> tuple[dict, int]:
+    """The request's validated data and the id of the card account it names (``account``: the
+    card-system number); DRF's 400 for invalid fields, :class:`BadInput` for an unknown account.
+    Shared by posting and reversing."""
+    s = serializer_class(data=request.data)
+    s.is_valid(raise_exception=True)
+    d = s.validated_data
+    account_id = CardAccount.objects.filter(external_id=d["account"]).values_list("id", flat=True).first()
+    if account_id is None:
+        raise BadInput("account", f"unknown account {d['account']!r}")
+    return d, account_id
 
 
 def _error(exc: services.PaymentError, code: int = status.HTTP_400_BAD_REQUEST) -> Response:
@@ -74,12 +94,7 @@ class PaymentPostAPI(APIView):
 
     @extend_schema(request=PaymentInSerializer, responses={200: dict, 201: dict, 400: dict, 409: dict})
     def post(self, request: Request) -> Response:
-        s = PaymentInSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        d = s.validated_data
-        account_id = _account_id(d["account"])
-        if account_id is None:
-            return Response({"field": "account", "detail": f"unknown account {d['account']!r}"}, status=400)
+        d, account_id = _validated(PaymentInSerializer, request)
         try:
             r = services.post_payment(account_id, d["external_id"], d["amount"], d["paid_at"], channel=d["channel"],
                                       source="api", actor=request.user)
@@ -102,12 +117,7 @@ class ReversalAPI(APIView):
 
     @extend_schema(request=ReversalInSerializer, responses={200: dict, 201: dict, 400: dict})
     def post(self, request: Request) -> Response:
-        s = ReversalInSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        d = s.validated_data
-        account_id = _account_id(d["account"])
-        if account_id is None:
-            return Response({"field": "account", "detail": f"unknown account {d['account']!r}"}, status=400)
+        d, account_id = _validated(ReversalInSerializer, request)
         try:
             out = services.reverse_payment(account_id, d["external_id"], d["reversed_on"], kind=d["kind"],
                                            reason=d["reason"], actor=request.user)
@@ -124,8 +134,6 @@ class BalanceAPI(APIView):
     def get(self, request: Request) -> Response:
         """``?account=&as_of=``: the balance explanation; without ``account``: the product terms
         (annualised rate always shown, CN-RATE-01)."""
-        from datetime import date
-
         from arrears.rules.products import load_product, product_codes
 
         account = request.query_params.get("account", "")
@@ -136,11 +144,7 @@ class BalanceAPI(APIView):
                 for t in (load_product(c) for c in product_codes())]})
 
         try:
-            as_of = date.fromisoformat(request.query_params.get("as_of", ""))
-        except ValueError:
-            return Response({"field": "as_of", "detail": "as_of must be a date YYYY-MM-DD"}, status=400)
-        try:
-            exp = selectors.explain_account(account, as_of)
+            exp = selectors.explain_account(account, selectors.parse_as_of(request.query_params.get("as_of", "")))
         except LookupError as exc:
             return Response({"field": "account", "detail": str(exc)}, status=404)
         except ValueError as exc:

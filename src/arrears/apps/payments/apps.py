@@ -6,3 +6,10 @@ class PaymentsConfig(AppConfig):
     name = "arrears.apps.payments"
     label = "payments"
     verbose_name = _("还款")
+
+    def ready(self) -> None:
+        from arrears.apps.cases.models import register_event_kinds
+
+        from .events import EVENT_KINDS
+
+        register_event_kinds(EVENT_KINDS)

@@ -1,6 +1,8 @@
-"""Reads for money: promise-kept rates per agent and team, an account's balance explanation."""
+"""Reads for money: promise-kept rates per agent and team, an account's balance explanation, a
+case's promises, plans and settlements (the case page's money panel and the API)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -41,6 +43,14 @@ def promise_kept_rates(start: date, end: date) -> dict:
     return {"agents": agents, "teams": teams}
 
 
+def parse_as_of(text: str) -> date:
+    """A business date ``YYYY-MM-DD``; ``ValueError`` with a clear message otherwise."""
+    try:
+        return date.fromisoformat(text or "")
+    except ValueError:
+        raise ValueError(f"as_of {text!r} is not a date (YYYY-MM-DD)") from None
+
+
 def explain_account(account_external_id: str, as_of: date):
     """The :class:`~arrears.domain.balance.Explanation` of the account with this card-system
     number as of ``as_of``. Raises ``LookupError`` for an unknown account, ``ValueError`` for a date
@@ -53,3 +63,59 @@ def explain_account(account_external_id: str, as_of: date):
     if account is None:
         raise LookupError(f"unknown account {account_external_id!r}")
     return account_explanation(account, as_of)[0]
+
+
+@dataclass(frozen=True)
+class PromiseView:
+    """A promise to pay on a case: ``amount`` (yuan, ``currency``) by ``promised_on`` (the
+    debtor's local date), taken on ``taken_on`` via ``channel`` by ``agent``; ``status`` and its
+    label; ``paid_amount`` counted towards it at the last evaluation."""
+
+    id: int
+    amount: Decimal
+    currency: str
+    promised_on: date
+    taken_on: date | None
+    channel: str
+    agent: str
+    status: str
+    status_label: str
+    paid_amount: Decimal
+    evaluated_on: date | None
+
+
+@dataclass(frozen=True)
+class CaseMoney:
+    """The case page's money panel: the case's promises (newest first) and the customer's plans and
+    settlements (:mod:`arrears.apps.servicing.selectors`)."""
+
+    case_id: int
+    promises: list
+    plans: list
+    settlements: list
+
+    @property
+    def empty(self) -> bool:
+        return not (self.promises or self.plans or self.settlements)
+
+
+#: Promises listed per case (newest first).
+PROMISES_PER_CASE = 50
+
+
+def case_promises(case_id: int, limit: int = PROMISES_PER_CASE) -> list[PromiseView]:
+    """The case's promises, newest first (one query)."""
+    qs = (PromiseToPay.objects.filter(case_id=case_id).select_related("agent")
+          .order_by("-created_at", "-id")[:limit])
+    return [PromiseView(p.pk, p.amount, p.currency, p.promised_on, p.taken_on, p.channel,
+                        getattr(p.agent, "username", ""), p.status, str(p.get_status_display()), p.paid_amount,
+                        p.evaluated_on) for p in qs]
+
+
+def case_money(case_id: int, customer_id: int, as_of: date) -> CaseMoney:
+    """Everything the money panel shows for a case of ``customer_id`` as of the local date ``as_of``.
+    The caller has checked the case is in the user's data scope."""
+    from arrears.apps.servicing.selectors import customer_plans, customer_settlements
+
+    return CaseMoney(case_id, case_promises(case_id), customer_plans(customer_id, as_of),
+                     customer_settlements(customer_id))

@@ -40,7 +40,7 @@ from django.utils.translation import gettext_noop
 from arrears.apps.audit.services import record
 from arrears.apps.portfolio.models import CardAccount, Statement
 from arrears.domain import promises as promise_rules
-from arrears.domain.balance import Adjustment, Explanation, explain
+from arrears.domain.balance import Adjustment, Explanation, GraceStatement, explain
 from arrears.domain.calendar import local_date
 from arrears.domain.delinquency import DueItem, PaymentEvent, delinquency, needs_collection
 from arrears.domain.errors import DomainError
@@ -161,9 +161,21 @@ def _adjustments(account: CardAccount, pos: AccountPosition, as_of: date) -> lis
             for a in rows.order_by("local_date", "id")]
 
 
+def _grace_statements(account: CardAccount, pos: AccountPosition, opening: Components) -> list[GraceStatement]:
+    """Statements of the extract whose interest-free period (免息还款期) may still run at the
+    opening: dated on or before it and due on or after it. The statement balance still unpaid at
+    the opening is its ``closing_balance`` within what the account owed then; its interest-free
+    principal is that within the opening principal."""
+    rows = (Statement.objects.filter(account=account, statement_date__lte=pos.opened_on, due_date__gte=pos.opened_on)
+            .order_by("statement_date").values_list("statement_date", "due_date", "closing_balance"))
+    return [GraceStatement(f"stmt:{s.isoformat()}", s, d, min(money(b), opening.total), min(money(b), opening.principal))
+            for s, d, b in rows if b and b > 0]
+
+
 def account_explanation(account: CardAccount, as_of: date) -> tuple[Explanation, object]:
     """The balance explanation and delinquency of ``account`` as of ``as_of`` (no writes except
-    capturing the position after a new extract). ``as_of`` must not precede the extract date."""
+    capturing the position after a new extract). ``as_of`` must not precede the extract date.
+    The product's interest-free period applies to the statements still inside it at the extract."""
     pos = _position(account)
     if as_of < pos.opened_on:
         raise PaymentError(f"as_of {as_of} is before the account's extract date {pos.opened_on}", "as_of")
@@ -171,8 +183,9 @@ def account_explanation(account: CardAccount, as_of: date) -> tuple[Explanation,
     items = [DueItem(r, date.fromisoformat(d), Decimal(a)) for r, d, a in pos.items]
     pays = _effective_payments(account, pos, as_of)
     adjs = _adjustments(account, pos, as_of)
-    exp = explain(Components(**{k: Decimal(v) for k, v in pos.opening.items()}), pos.opened_on, terms, as_of,
-                  due_items=items, payments=pays, adjustments=adjs, currency=account.currency)
+    opening = Components(**{k: Decimal(v) for k, v in pos.opening.items()})
+    exp = explain(opening, pos.opened_on, terms, as_of, due_items=items, payments=pays, adjustments=adjs,
+                  currency=account.currency, statements=_grace_statements(account, pos, opening))
     # waivers reduce the minimum payments like a payment does (oldest first)
     pool = pays + [PaymentEvent(a.ref, a.local_date, a.amounts.total) for a in exp.adjustments if a.amounts.total > 0]
     return exp, delinquency(items, pool, as_of)
@@ -198,9 +211,9 @@ def _write_account(account: CardAccount, exp: Explanation, dlq, as_of: date) -> 
 
 
 def _open_case(customer_id: int):
-    from arrears.apps.cases.models import Case  # read only: cases offers no selector for this yet
+    from arrears.apps.cases.selectors import open_case_for_customer
 
-    return Case.objects.filter(customer_id=customer_id, closed_on__isnull=True).first()
+    return open_case_for_customer(customer_id)
 
 
 def _case_event(case_id: int | None, kind: str, as_of: date, data: dict, actor_id: int | None = None,
@@ -250,16 +263,16 @@ def reevaluate_customer(customer_id: int, as_of: date, *, trigger: str = "paymen
             currency = accounts[0][3] if accounts else "CNY"
             open_cases([NewCase(customer_id, bucket, max_dpd, total, overdue, currency)], as_of, reason=REASON_REOPENED)
             case = _open_case(customer_id)
-            return {"case_id": case.pk if case else None, "action": "opened", "bucket": bucket, "dpd": max_dpd}
+            return {"case_id": case.id if case else None, "action": "opened", "bucket": bucket, "dpd": max_dpd}
         return {"case_id": None, "action": "none"}
     if delinquent:
-        update_positions([(case.pk, bucket, case.bucket, max_dpd, total, overdue)], as_of)
-        return {"case_id": case.pk, "action": "updated", "bucket": bucket, "dpd": max_dpd}
-    update_positions([(case.pk, bucket, case.bucket, max_dpd, total, overdue)], as_of)
+        update_positions([(case.id, bucket, case.bucket, max_dpd, total, overdue)], as_of)
+        return {"case_id": case.id, "action": "updated", "bucket": bucket, "dpd": max_dpd}
+    update_positions([(case.id, bucket, case.bucket, max_dpd, total, overdue)], as_of)
     target = "closed_paid" if total <= 0 else "closed_cured"
-    transition_many([(case.pk, case.status)], target, as_of=max(as_of, case.opened_on),
+    transition_many([(case.id, case.status)], target, as_of=max(as_of, case.opened_on),
                     reason=REASON_PAID if target == "closed_paid" else REASON_CURED, data={"trigger": trigger})
-    return {"case_id": case.pk, "action": target, "bucket": bucket, "dpd": max_dpd}
+    return {"case_id": case.id, "action": target, "bucket": bucket, "dpd": max_dpd}
 
 
 # ----------------------------------------------------------------------------- posting
@@ -367,8 +380,7 @@ def _post(account_id, external_id, amount, paid_at, channel, source, actor, toda
     if written_off:
         exp, dlq = account_explanation(account, as_of)
     _write_account(account, exp, dlq, as_of)
-    case = reevaluate_customer(account.customer_id, as_of, trigger="payment_posted")
-    case_id = case.get("case_id") or _last_case_id(account.customer_id)
+    case_id = _last_case_id(account.customer_id)
     record("payments.posted", actor=actor, obj=payment,
            data={"account": account.external_id, "amount": str(amount), "source": source, "allocation": allocation,
                  "written_off": str(written_off)})
@@ -377,24 +389,40 @@ def _post(account_id, external_id, amount, paid_at, channel, source, actor, toda
                  "credit": allocation["credit"], "order": allocation["order"]}, getattr(actor, "pk", None))
     if written_off:
         _case_event(case_id, "residual_written_off", as_of, {"amount": str(written_off), "payment": external_id})
+    # A settlement whose payoff this payment reaches waives the rest first (and closes the case as
+    # paid); only then is the case re-evaluated, so it is never closed as cured before (closed is final).
+    settled = _settlements_on_payment(account.customer_id, as_of)
+    case = reevaluate_customer(account.customer_id, as_of, trigger="payment_posted")
+    if settled.get("paid") and case.get("action") == "none":
+        case = {"case_id": case_id, "action": "closed_paid", "trigger": "settlement_paid"}
     promises = evaluate_customer_promises(account.customer_id, as_of)
     _after_posting_hooks(account.customer_id, as_of)
     if case_id is not None:
         _strategy_after_commit(case_id, "payment_posted", as_of)
+    account.refresh_from_db()
     return PostingResult(payment.pk, True, allocation, _account_dict(account), str(written_off), case, promises)
 
 
 def _last_case_id(customer_id: int) -> int | None:
-    from arrears.apps.cases.models import Case
+    """The customer's open case, else their latest one (where events after a close are recorded)."""
+    from arrears.apps.cases.selectors import open_case_for_customer
 
-    return Case.objects.filter(customer_id=customer_id).order_by("-opened_on", "-id").values_list("id", flat=True).first()
+    ref = open_case_for_customer(customer_id, latest=True)
+    return ref.id if ref else None
+
+
+def _settlements_on_payment(customer_id: int, as_of: date) -> dict:
+    """The customer's approved settlements react to the payment (before the case is re-evaluated)."""
+    from arrears.apps.servicing import services as servicing
+
+    return servicing.evaluate_settlements(as_of, customer_id)
 
 
 def _after_posting_hooks(customer_id: int, as_of: date) -> None:
-    """Plans and settlements of the customer react to the payment (servicing services)."""
+    """The customer's active plans react to the payment (completed or still on track)."""
     from arrears.apps.servicing import services as servicing
 
-    servicing.on_payment(customer_id, as_of)
+    servicing.evaluate_plans(as_of, customer_id)
 
 
 def _account_dict(a: CardAccount) -> dict:

@@ -6,3 +6,10 @@ class ServicingConfig(AppConfig):
     name = "arrears.apps.servicing"
     label = "servicing"
     verbose_name = _("客服")
+
+    def ready(self) -> None:
+        from arrears.apps.cases.models import register_event_kinds
+
+        from .events import EVENT_KINDS
+
+        register_event_kinds(EVENT_KINDS)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -66,13 +66,12 @@ def _roles(user) -> list[str]:
 
 def _case_event(customer_id: int, kind: str, as_of: date, data: dict, actor=None, from_status="", to_status="",
                 reason="") -> None:
-    from arrears.apps.cases.models import Case  # read only
+    from arrears.apps.cases.selectors import open_case_for_customer
     from arrears.apps.cases.services import EventRow, record_events
 
-    case_id = (Case.objects.filter(customer_id=customer_id).order_by("closed_on", "-opened_on", "-id")
-               .values_list("id", flat=True).first())
-    if case_id is not None:
-        record_events([EventRow(case_id, kind, as_of, from_status, to_status, getattr(actor, "pk", None), reason,
+    case = open_case_for_customer(customer_id, latest=True)
+    if case is not None:
+        record_events([EventRow(case.id, kind, as_of, from_status, to_status, getattr(actor, "pk", None), reason,
                                 data)])
 
 
@@ -130,24 +129,38 @@ def propose_plan(account_id: int, *, term_months: int, first_due: date, contents
     return plan
 
 
-def approve_plan(plan_id: int, approver, today: date) -> PaymentPlan:
-    """Checker approves a proposed plan; refused when the approver proposed it (maker-checker)."""
+def _locked(model, pk: int, customer_id: int | None, what: str):
+    """The row ``pk`` locked for update; :class:`ServicingRefused` when there is none (for this
+    customer, when ``customer_id`` is given: a plan or settlement is acted on through its case)."""
+    qs = model.objects.select_for_update().filter(pk=pk)
+    if customer_id is not None:
+        qs = qs.filter(customer_id=customer_id)
+    row = qs.first()
+    if row is None:
+        raise ServicingRefused([f"no {what} {pk} on this case"])
+    return row
+
+
+def approve_plan(plan_id: int, approver, today: date, *, customer_id: int | None = None) -> PaymentPlan:
+    """Checker approves a proposed plan; refused when the approver proposed it (maker-checker),
+    or when it is not ``customer_id``'s plan (when given)."""
     with transaction.atomic():
-        plan = PaymentPlan.objects.select_for_update().get(pk=plan_id)
+        plan = _locked(PaymentPlan, plan_id, customer_id, "plan")
         if approver is None or plan.requested_by_id == approver.pk:
             raise ServicingRefused(["the person who proposed the plan may not approve it (maker-checker)"])
         PaymentPlan.objects.filter(pk=plan.pk).update(approved_by=approver)
         return plan_transition(plan, "approved", today, actor=approver)
 
 
-def sign_plan(plan_id: int, signature: str, now: datetime, actor=None) -> PaymentPlan:
+def sign_plan(plan_id: int, signature: str, now: datetime, actor=None, *, customer_id: int | None = None) -> PaymentPlan:
     """Record the signature (written, e-signed or the recording id of an oral agreement) of an
     approved plan: the plan becomes active, a ``payment_plan`` collection hold suppresses contact
     (HS-02), and the customer's open promises are cancelled (superseded by the plan)."""
     if not (signature or "").strip():
         raise ServicingRefused(["signature evidence is required (document, e-signature or recording id)"])
     with transaction.atomic():
-        plan = PaymentPlan.objects.select_for_update().get(pk=plan_id)
+        plan = _locked(PaymentPlan, plan_id, customer_id, "plan")
+        plan_rules.check_transition(plan.status, "active")  # before the hold is written
         tzname = plan.customer.timezone
         from arrears.domain.calendar import local_date
 
@@ -252,12 +265,12 @@ def request_settlement(account_id: int, *, waived: Decimal | str, deadline: date
     return s
 
 
-def approve_settlement(settlement_id: int, approver, today: date) -> Settlement:
+def approve_settlement(settlement_id: int, approver, today: date, *, customer_id: int | None = None) -> Settlement:
     """Approve within the approver's authority (amount **and** percentage limits of one of their
     roles, ``authority.yaml``); the requester may not approve (maker-checker). Raises
     :class:`ServicingRefused` with the reason otherwise."""
     with transaction.atomic():
-        s = Settlement.objects.select_for_update().get(pk=settlement_id)
+        s = _locked(Settlement, settlement_id, customer_id, "settlement")
         if approver is None or s.requested_by_id == approver.pk:
             raise ServicingRefused(["the person who requested the waiver may not approve it (maker-checker)"])
         problems = settlement_rules.authority_problems(_roles(approver), load_authority(), s.owed, s.waived)
@@ -320,6 +333,9 @@ def _settle_paid(s: Settlement, rows: list, paid: Decimal, as_of: date, payments
 
 
 def on_payment(customer_id: int, as_of: date) -> None:
-    """Called by the payment service after every posting: plans and settlements react at once."""
-    evaluate_plans(as_of, customer_id)
+    """Plans and settlements react to a payment at once (settlements first). The payment service
+    calls :func:`evaluate_settlements` **before** it re-evaluates the case and :func:`evaluate_plans`
+    after, so a payment that reaches a settlement's payoff closes the case as paid (the waiver
+    leaves nothing owed), never as cured first (closed is final)."""
     evaluate_settlements(as_of, customer_id)
+    evaluate_plans(as_of, customer_id)

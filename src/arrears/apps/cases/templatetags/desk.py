@@ -52,3 +52,18 @@ def role_labels(user) -> str:
     from arrears.apps.users.services import user_roles
 
     return ", ".join(r.label for r in user_roles(user))
+
+
+@register.simple_tag
+def can_open(user, url_name: str) -> bool:
+    """Whether ``user`` may open the page named ``url_name`` (no arguments): pages restricted to
+    some roles declare them as ``view.arrears_roles`` (strategy, field, desk pages); the navigation
+    shows a link only to those roles. Unrestricted pages: any signed-in user."""
+    from django.urls import resolve, reverse
+
+    from arrears.apps.users.services import user_roles
+
+    if not getattr(user, "is_authenticated", False):
+        return False
+    allowed = getattr(resolve(reverse(url_name)).func, "arrears_roles", None)
+    return allowed is None or bool({r.code for r in user_roles(user)} & set(allowed))

@@ -43,13 +43,19 @@ class Command(BaseCommand):
     help = "Benchmarks: `bench daily_run --accounts N`, `bench compliance [--decisions N]`."
 
     def add_arguments(self, parser):
-        parser.add_argument("target", choices=["daily_run", "compliance", "strategy"])
+        parser.add_argument("target", choices=["daily_run", "compliance", "strategy", "routes", "desk", "sms"])
         parser.add_argument("--cases", type=int, default=1_000_000, help="strategy: open cases")
         parser.add_argument("--agents", type=int, default=600, help="strategy: agents")
         parser.add_argument("--repeat", type=int, default=2, help="strategy: runs (the best is reported)")
         parser.add_argument("--decisions", type=int, default=10_000, help="compliance: decisions to time (≥ 10,000)")
         parser.add_argument("--accounts", type=int, default=1_000_000)
         parser.add_argument("--json", action="store_true")
+        parser.add_argument("--messages", type=int, default=100_000, help="sms: messages through the local SMPP server")
+        parser.add_argument("--teams", type=int, default=25, help="routes: field teams")
+        parser.add_argument("--visits", type=int, default=500, help="routes: visits")
+        parser.add_argument("--seconds", type=float, default=60.0, help="routes: wall-clock budget")
+        parser.add_argument("--think-ms", type=int, default=1000, help="desk: pause between an agent's steps")
+        parser.add_argument("--processes", type=int, default=4, help="desk: worker processes for the sessions")
         parser.add_argument("--database-url", default=None, help="PostgreSQL server to bench on (default: SQLite)")
         parser.add_argument("--threads", type=int, default=2)
         parser.add_argument("--step", choices=["load", "run"], default=None, help=__import__("argparse").SUPPRESS)
@@ -62,6 +68,12 @@ class Command(BaseCommand):
             return compliance_bench(self, opts)
         if opts["target"] == "strategy":
             return self._strategy(opts)
+        if opts["target"] == "desk":
+            return self._desk(opts)
+        if opts["target"] == "routes":
+            return self._routes(opts)
+        if opts["target"] == "sms":
+            return self._sms(opts)
         if opts["step"]:
             return self._step(opts)
         from arrears.batch import bench
@@ -112,6 +124,14 @@ class Command(BaseCommand):
         )
         rep.result(payload, human)
 
+    def _routes(self, opts):
+        from arrears.apps.fieldwork.bench import bench_routes
+
+        r = bench_routes(opts["teams"], opts["visits"], opts["seconds"])
+        self.stdout.write(__import__("json").dumps(r) if opts["json"] else
+                          f"{r['teams']} teams, {r['visits']} visits: cost {r['cost']}, travel {r['travel_minutes']} min, "
+                          f"{r['routed']} routed, {r['unassigned']} left out, {r['wall_s']} s (budget {r['budget_s']} s)")
+
     def _strategy(self, opts):
         from arrears.batch.allocation import bench_allocation
 
@@ -126,6 +146,16 @@ class Command(BaseCommand):
                    "within_target": best["total_s"] <= 5.0}
         rep.result(payload, f"{opts['cases']:,} cases: strategy {best['strategy_s']} s + allocation "
                             f"{best['allocation_s']} s = {best['total_s']} s (target ≤ 5 s)")
+
+    def _desk(self, opts):
+        from arrears.apps.desk.bench import command as desk_bench
+
+        return desk_bench(self, opts, self._fresh_database)
+
+    def _sms(self, opts):
+        from arrears.apps.sms.bench import command as sms_bench
+
+        return sms_bench(self, opts, self._fresh_database)
 
     def _fresh_database(self, server_url: str | None, n: int):
         if not server_url:

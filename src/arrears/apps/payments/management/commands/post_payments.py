@@ -7,13 +7,12 @@ nothing), idempotent by payment id: posting the same file twice posts each payme
 """
 from __future__ import annotations
 
-import json
-from datetime import date
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from arrears.apps.payments.services import PaymentError, post_payment_file
 from arrears.apps.portfolio.intake.extract import ExtractError
+
+from ._money_options import add_options, as_of, emit, refusals
 
 
 class Command(BaseCommand):
@@ -21,22 +20,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path")
-        parser.add_argument("--as-of", required=True)
-        parser.add_argument("--json", action="store_true")
+        add_options(parser)
 
     def handle(self, *args, **opts):
-        try:
-            as_of = date.fromisoformat(opts["as_of"])
-        except ValueError:
-            raise CommandError(f"--as-of {opts['as_of']!r} is not a date (YYYY-MM-DD)") from None
-        try:
-            result = post_payment_file(opts["path"], as_of)
-        except ExtractError as exc:
-            raise CommandError(str(exc)) from None
-        except PaymentError as exc:
-            raise CommandError(str(exc)) from None
-        if opts["json"]:
-            self.stdout.write(json.dumps(result))
-        else:
-            self.stdout.write(f"posted {result['posted']}, already posted {result['repeated']}, "
-                              f"reversed {result['reversed']}")
+        day = as_of(opts)
+        with refusals(ExtractError, PaymentError):
+            result = post_payment_file(opts["path"], day)
+        emit(self, opts, result, lambda: f"posted {result['posted']}, already posted {result['repeated']}, "
+                                         f"reversed {result['reversed']}")

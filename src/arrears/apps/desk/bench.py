@@ -1,0 +1,357 @@
+"""``arrears bench desk --agents 300 --cases 1000000 [--database-url postgres://…] [--json]``
+
+Load benchmark of the phone desk: ``--agents`` concurrent agent sessions (one thread and one
+database connection each, spread over ``--processes`` worker processes) work a portfolio of
+``--cases`` open phone cases for ``--seconds``: each session loops *get-next → dial (through the
+gate) → post the outcome*, with ``--think-ms`` between steps (a real agent spends minutes per call;
+the default is far more aggressive). Half the cases are allocated to agents, half wait in the team
+pools (``--pool-share``), where the agents of a team compete for the same rows — the case that
+``SELECT … FOR UPDATE SKIP LOCKED`` is for.
+
+Prints latency p50/p99 (ms) of get-next, dial and outcome posting, throughput (operations and
+cases worked per second) and **double assignments**: every claim is logged with its start and end
+(the outcome), and two different agents holding the same case at overlapping times count as one;
+the database is checked too (no agent holds two cases; every case's claim/release events
+alternate). Set-up (a fresh database, bulk load, queue sync) is timed separately.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+AS_OF = date(2026, 11, 30)
+#: the business clock of the run: 10:00 in Shanghai on AS_OF (inside the allowed calling hours)
+BENCH_NOW = datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def _pct(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    s = sorted(values)
+    k = min(len(s) - 1, max(0, int(round(p / 100 * (len(s) - 1)))))
+    return round(s[k] * 1000, 2)
+
+
+def setup(n_cases: int, n_agents: int, pool_share: float, team_size: int) -> dict:
+    """Bulk-load agents, teams, customers (one debtor mobile each) and open phone cases, then sync
+    the queue. Runs inside the configured (fresh) database."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db import connection, transaction
+
+    from arrears.apps.cases.models import Case
+    from arrears.apps.portfolio.models import Contact, Customer
+    from arrears.apps.users.models import StaffProfile, Team
+    from arrears.batch import dbio
+
+    from .services import sync_queue
+
+    t0 = time.perf_counter()
+    User = get_user_model()
+    group = Group.objects.get_or_create(name="collector")[0]
+    teams = [Team.objects.create(name=f"bench-team-{i}", department="collection")
+             for i in range((n_agents + team_size - 1) // team_size)]
+    agents = []
+    for i in range(n_agents):
+        u = User.objects.create(username=f"bench-agent-{i}")
+        u.groups.add(group)
+        StaffProfile.objects.create(user=u, team=teams[i // team_size], capacity=10_000)
+        agents.append((u.pk, teams[i // team_size].pk))
+    # one encrypted value reused (the bench measures the desk, not encryption)
+    name_f, value_f = Customer._meta.get_field("name"), Contact._meta.get_field("value")
+    enc_name = name_f.get_db_prep_value("王某", connection)
+    enc_phone = value_f.get_db_prep_value("13900000000", connection)
+    probe = Contact(value="13900000000")
+    hash_f = Contact._meta.get_field("value_hash")
+    phone_hash = hash_f.pre_save(probe, True) if hasattr(hash_f, "pre_save") else ""
+    now = connection.ops.adapt_datetimefield_value(datetime.now(ZoneInfo("Asia/Shanghai")))
+    with transaction.atomic():
+        dbio.bulk_insert(Customer._meta.db_table, ("external_id", "name", "national_id", "national_id_hash", "sex",
+                                                   "timezone", "language", "district", "created_at"),
+                         ((f"B{i}", enc_name, "", "", "", "Asia/Shanghai", "zh-hans", "", now)
+                          for i in range(n_cases)))
+        first = Customer.objects.order_by("pk").values_list("pk", flat=True).first()
+        dbio.bulk_insert(Contact._meta.db_table, ("customer_id", "external_id", "kind", "party", "party_name",
+                                                  "relation", "value", "value_hash", "district"),
+                         ((first + i, "m", "mobile", "debtor", "", "", enc_phone, phone_hash, "")
+                          for i in range(n_cases)))
+        rnd = random.Random(7)
+
+        def case_rows():
+            for i in range(n_cases):
+                agent, team = agents[i % n_agents]
+                pooled = rnd.random() < pool_share
+                prio = rnd.choice((2, 3, 3))
+                dpd = rnd.randint(1, 60)
+                yield (first + i, "in_collection", AS_OF - timedelta(days=dpd), "M1" if dpd <= 30 else "M2", dpd,
+                       "5000.00", "800.00", "CNY", None if pooled else agent, team, AS_OF,
+                       rnd.choice(("", "A", "B", "C")), "phone", "call", json.dumps({"priority": prio,
+                                                                                    "queue": "early"}))
+
+        dbio.bulk_insert(Case._meta.db_table, ("customer_id", "status", "opened_on", "bucket", "max_dpd",
+                                               "total_balance", "overdue_amount", "currency", "assigned_to_id",
+                                               "team_id", "last_run_as_of", "score_band", "stage", "action",
+                                               "action_params"), case_rows())
+    load_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    counts = sync_queue(now=BENCH_NOW - timedelta(minutes=1))
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("VACUUM ANALYZE") if not connection.in_atomic_block else None
+    return {"load_s": round(load_s, 1), "queue_sync_s": round(time.perf_counter() - t1, 1), **counts,
+            "agents": [a for a, _ in agents]}
+
+
+def _worker(agent_ids: list[int], seconds: float, think_ms: int, out_path: str) -> None:
+    """One process: one thread (and DB connection) per agent."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from . import services
+
+    User = get_user_model()
+    # warm the per-process caches (rule pack, scripts, screening lexicons) before the sessions start,
+    # as a running server has them: the first request of a fresh process is not what agents see
+    from arrears.apps.compliance.services import default_pack
+    from arrears.apps.strategy import services as _strategy  # noqa: F401 (imports DuckDB once)
+    from arrears.rules.lexicons import screening_lexicon
+
+    from .callscripts import load_scripts
+
+    default_pack()
+    load_scripts()
+    screening_lexicon("zh")
+    screening_lexicon("en")
+    connection.close()
+    stop_at = time.monotonic() + seconds
+    lat: dict[str, list[float]] = defaultdict(list)
+    claims: list[tuple] = []
+    errors: dict[str, int] = defaultdict(int)
+    lock = threading.Lock()
+    results = ["no_answer"] * 12 + ["busy"] * 3 + ["rpc"] * 3 + ["promise_to_pay"] * 1
+
+    def session(agent_id: int):
+        rnd = random.Random(agent_id)
+        agent = User.objects.get(pk=agent_id)
+        mine_lat: dict[str, list[float]] = defaultdict(list)
+        mine_claims, mine_err = [], defaultdict(int)
+        time.sleep(rnd.random() * think_ms / 1000)
+        first = True  # the session's first cycle opens its database connection: set-up, not timed
+        try:
+            while time.monotonic() < stop_at:
+                first_cycle, first = first, False
+                t = time.perf_counter()
+                got = services.get_next(agent)
+                claimed_at = time.time()
+                if not first_cycle:
+                    mine_lat["get_next"].append(time.perf_counter() - t)
+                if got.case_id is None:
+                    time.sleep(think_ms / 1000)
+                    continue
+                time.sleep(think_ms / 1000 * rnd.random())
+                contact_id = services.Contact.objects.filter(customer__cases__pk=got.case_id).values_list(
+                    "pk", flat=True).first()
+                t = time.perf_counter()
+                try:
+                    call = services.dial(agent, got.case_id, contact_id)
+                except services.DeskError as exc:
+                    mine_err[getattr(exc, "code", "dial")] += 1
+                    services.release(agent, got.case_id)
+                    mine_claims.append((got.case_id, agent_id, claimed_at, time.time()))
+                    continue
+                if not first_cycle:
+                    mine_lat["dial"].append(time.perf_counter() - t)
+                time.sleep(think_ms / 1000 * rnd.random())
+                code = rnd.choice(results)
+                inp = services.OutcomeInput(call.call_id, "call_debtor", code, recording_id="bench",
+                                            promise_amount="100.00" if code == "promise_to_pay" else None,
+                                            promise_date=AS_OF + timedelta(days=3) if code == "promise_to_pay"
+                                            else None)
+                t = time.perf_counter()
+                released_before = time.time()
+                services.post_outcome(agent, got.case_id, inp)
+                if not first_cycle:
+                    mine_lat["outcome"].append(time.perf_counter() - t)
+                    if code == "promise_to_pay":  # takes the promise and re-decides the strategy
+                        mine_lat["outcome_promise"].append(time.perf_counter() - t)
+                mine_claims.append((got.case_id, agent_id, claimed_at, released_before))
+                time.sleep(think_ms / 1000)
+        except Exception as exc:  # pragma: no cover - reported, not hidden
+            mine_err[type(exc).__name__] += 1
+        finally:
+            connection.close()
+        with lock:
+            for k, v in mine_lat.items():
+                lat[k].extend(v)
+            claims.extend(mine_claims)
+            for k, v in mine_err.items():
+                errors[k] += v
+
+    threads = [threading.Thread(target=session, args=(a,)) for a in agent_ids]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    with open(out_path, "w") as f:
+        json.dump({"lat": lat, "claims": claims, "errors": errors}, f)
+
+
+def _double_assignments(claims: list[list]) -> int:
+    by_case: dict[int, list] = defaultdict(list)
+    for case_id, agent, start, end in claims:
+        by_case[case_id].append((start, end, agent))
+    doubles = 0
+    for rows in by_case.values():
+        rows.sort()
+        for (s1, e1, a1), (s2, e2, a2) in zip(rows, rows[1:]):
+            if a1 != a2 and s2 < e1:
+                doubles += 1
+    return doubles
+
+
+def _db_checks() -> dict:
+    from django.db.models import Count
+
+    from arrears.apps.cases.models import CaseEvent
+
+    from .models import QueueItem
+
+    multi = (QueueItem.objects.filter(state="claimed").values("claimed_by").annotate(n=Count("pk"))
+             .filter(n__gt=1).count())
+    # per case the claim/release events must alternate: two claims in a row = a double assignment
+    bad = 0
+    last: dict[int, str] = {}
+    for case_id, kind in (CaseEvent.objects.filter(kind__in=["desk_claimed", "desk_released", "desk_deferred"])
+                          .order_by("case_id", "at", "id").values_list("case_id", "kind").iterator(20000)):
+        if kind == "desk_claimed" and last.get(case_id) == "desk_claimed":
+            bad += 1
+        last[case_id] = kind
+    return {"agents_holding_two_cases": multi, "consecutive_claims": bad}
+
+
+def run(n_cases: int, n_agents: int, seconds: float, think_ms: int, processes: int, pool_share: float,
+        team_size: int) -> dict:
+    """Set up and run in this (fresh) database; returns the figures."""
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    info = setup(n_cases, n_agents, pool_share, team_size)
+    connection.close()
+    agents = info.pop("agents")
+    chunks = [agents[i::processes] for i in range(processes)]
+    outs, procs = [], []
+    t0 = time.perf_counter()
+    for i, chunk in enumerate(chunks):
+        out = f"/tmp/arrears-desk-bench-{os.getpid()}-{i}.json"
+        outs.append(out)
+        procs.append(subprocess.Popen([sys.executable, "-m", "arrears.apps.desk.bench", "--worker", out,
+                                       "--seconds", str(seconds), "--think-ms", str(think_ms),
+                                       "--agent-ids", ",".join(map(str, chunk))], env=os.environ.copy()))
+    for p in procs:
+        p.wait()
+    wall = time.perf_counter() - t0
+    lat: dict[str, list[float]] = defaultdict(list)
+    claims, errors = [], defaultdict(int)
+    for out in outs:
+        with open(out) as f:
+            d = json.load(f)
+        os.unlink(out)
+        for k, v in d["lat"].items():
+            lat[k].extend(v)
+        claims.extend(d["claims"])
+        for k, v in d["errors"].items():
+            errors[k] += v
+    checks = _db_checks()
+    doubles = _double_assignments(claims)
+    ops = sum(len(v) for k, v in lat.items() if k != "outcome_promise")
+    return {
+        "database": connection.vendor, "cases": n_cases, "agents": n_agents, "processes": processes,
+        "seconds": round(wall, 1), "think_ms": think_ms, "pool_share": pool_share, "team_size": team_size,
+        **info,
+        **{f"{k}_p50_ms": _pct(v, 50) for k, v in sorted(lat.items())},
+        **{f"{k}_p99_ms": _pct(v, 99) for k, v in sorted(lat.items())},
+        **{f"{k}_count": len(v) for k, v in sorted(lat.items())},
+        "throughput_ops_per_s": round(ops / wall, 1),
+        "cases_worked_per_s": round(len(claims) / wall, 1),
+        "double_assignments": doubles + checks["agents_holding_two_cases"] + checks["consecutive_claims"],
+        "claims_checked": len(claims), **checks, "errors": dict(errors),
+        "target_p99_ms": 150,
+        "within_target": max(_pct(lat.get("get_next", []), 99), _pct(lat.get("outcome", []), 99)) <= 150,
+    }
+
+
+def command(cmd, opts, fresh_database) -> None:
+    """``arrears bench desk``: a fresh database (``fresh_database(url, n)`` of the bench command),
+    migrated, then :func:`run` in a child process with that database; prints the figures."""
+    from arrears.apps.ops.progress import Reporter
+
+    from django.core.management.base import CommandError
+
+    rep = Reporter(opts["json"], "bench desk", cmd.stdout)
+    n, agents = opts["cases"], opts["agents"]
+    with rep.running():
+        url, cleanup = fresh_database(opts["database_url"], n)
+        try:
+            env = {**os.environ, "ARREARS_DATABASE_URL": url}
+            rep.step("migrating a fresh database")
+            subprocess.run([sys.executable, "-m", "arrears.manage", "migrate", "-v", "0"], env=env, check=True)
+            rep.step(f"loading {n:,} cases and running {agents} agent sessions")
+            proc = subprocess.run([sys.executable, "-m", "arrears.apps.desk.bench", "--cases", str(n),
+                                   "--agents", str(agents), "--seconds", str(opts.get("seconds") or 60),
+                                   "--think-ms", str(opts.get("think_ms") or 1000),
+                                   "--processes", str(opts.get("processes") or 4)],
+                                  env=env, capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise CommandError(f"bench desk failed:\n{proc.stderr[-4000:]}")
+            payload = json.loads([ln for ln in proc.stdout.splitlines() if ln.startswith("{")][-1])
+        finally:
+            cleanup()
+    rep.result(payload, f"{n:,} cases, {agents} agents: get-next p50 {payload.get('get_next_p50_ms')} ms / p99 "
+                        f"{payload.get('get_next_p99_ms')} ms, outcome p99 {payload.get('outcome_p99_ms')} ms, "
+                        f"{payload['throughput_ops_per_s']} ops/s, double assignments "
+                        f"{payload['double_assignments']}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--cases", type=int, default=1_000_000)
+    p.add_argument("--agents", type=int, default=300)
+    p.add_argument("--seconds", type=float, default=60)
+    p.add_argument("--think-ms", type=int, default=1000)
+    p.add_argument("--processes", type=int, default=4)
+    p.add_argument("--pool-share", type=float, default=0.5)
+    p.add_argument("--team-size", type=int, default=30)
+    p.add_argument("--worker", default=None)
+    p.add_argument("--agent-ids", default="")
+    a = p.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arrears.config.settings")
+    if a.worker:
+        import django
+
+        django.setup()
+        # a fixed business time inside the allowed hours (the gate reads the debtor's local time)
+        from unittest import mock
+
+        fixed = BENCH_NOW
+        start = time.monotonic()
+        with mock.patch("django.utils.timezone.now", lambda: fixed + timedelta(seconds=time.monotonic() - start)):
+            _worker([int(x) for x in a.agent_ids.split(",") if x], a.seconds, a.think_ms, a.worker)
+        return
+    print(json.dumps(run(a.cases, a.agents, a.seconds, a.think_ms, a.processes, a.pool_share, a.team_size),
+                     default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,380 @@
+"""The phone desk (issue 7): queue order and get-next, the workspace with the gate's answer per
+number, dialing through the gate, outcomes (promise, callback, third party, invalid number,
+dispute), recordings, the supervisor board and reassignment, the API and its errors.
+
+Time is fixed by patching ``django.utils.timezone.now`` (the gate reads the debtor's local time).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from arrears.apps.audit.models import AuditEvent
+from arrears.apps.cases.models import Case, CaseEvent
+from arrears.apps.compliance.models import ContactAttempt
+from arrears.apps.desk import services, vocabulary as V
+from arrears.apps.desk.models import Call, NumberState, QueueItem
+from arrears.apps.payments.models import PromiseToPay
+from arrears.apps.portfolio.models import CardAccount, Contact, Customer
+from arrears.apps.servicing.models import CollectionHold, ContactRestriction
+from arrears.apps.users.models import StaffProfile, Team
+
+pytestmark = pytest.mark.django_db
+
+SH = ZoneInfo("Asia/Shanghai")
+TODAY = dt.date(2026, 11, 30)
+
+
+def at(hour: int, minute: int = 0, day: dt.date = TODAY) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=SH)
+
+
+def frozen(when: dt.datetime):
+    return mock.patch("django.utils.timezone.now", return_value=when)
+
+
+def make_user(name: str, role: str, team: Team | None = None):
+    u = get_user_model().objects.create_user(name, password="Desk-test-2026!")
+    u.groups.add(Group.objects.get_or_create(name=role)[0])
+    StaffProfile.objects.create(user=u, team=team)
+    return u
+
+
+def make_case(n: int, *, team=None, agent=None, priority=3, band="", dpd=20, action="call", tz="Asia/Shanghai",
+              emergency=False) -> Case:
+    c = Customer.objects.create(external_id=f"CU-{n}", name=f"王{n}明", timezone=tz)
+    Contact.objects.create(customer=c, external_id="m", kind="mobile", party="debtor", value=f"1390000{n:04d}")
+    if emergency:
+        Contact.objects.create(customer=c, external_id="e", kind="mobile", party="emergency", relation="兄弟",
+                               party_name="王大", value=f"1370000{n:04d}")
+    CardAccount.objects.create(customer=c, external_id=f"62220000{n:08d}", credit_limit=Decimal("20000.00"),
+                               balance=Decimal("5000.00"), principal=Decimal("4500.00"), interest=Decimal("400.00"),
+                               fees=Decimal("100.00"), minimum_due=Decimal("500.00"), overdue_amount=Decimal("800.00"),
+                               oldest_unpaid_due_date=TODAY - dt.timedelta(days=dpd), as_of_extract=TODAY, dpd=dpd,
+                               bucket="M1")
+    return Case.objects.create(customer=c, opened_on=TODAY - dt.timedelta(days=dpd), bucket="M1", max_dpd=dpd,
+                               total_balance=Decimal("5000.00"), overdue_amount=Decimal("800.00"),
+                               status="in_collection", team=team, assigned_to=agent, stage="phone", action=action,
+                               action_params=json.dumps({"priority": priority, "queue": "early"}) if action == "call"
+                               else "", score_band=band)
+
+
+@pytest.fixture
+def desk(db):
+    team = Team.objects.create(name="电催一组", department="collection")
+    leader = make_user("leader", "team_leader", team)
+    team.leader = leader
+    team.save()
+    a1, a2 = make_user("agent1", "collector", team), make_user("agent2", "collector", team)
+    return {"team": team, "leader": leader, "a1": a1, "a2": a2}
+
+
+def test_queue_order_priority_score_dpd_and_own_before_pool(desk):
+    t, a1 = desk["team"], desk["a1"]
+    low = make_case(1, team=t, agent=a1, priority=3, dpd=40)
+    urgent = make_case(2, team=t, agent=a1, priority=2, dpd=10)
+    scored = make_case(3, team=t, agent=a1, priority=3, band="A", dpd=5)
+    pool = make_case(4, team=t, priority=1, dpd=90)
+    make_case(5, team=t, agent=a1, action="sms")  # not a phone case
+    with frozen(at(10)):
+        counts = services.sync_queue()
+        assert counts["queued"] == 4
+        order = [r.case_id for r in __import__("arrears.apps.desk.selectors", fromlist=["x"]).queue_preview(
+            a1, at(10))]
+        assert order == [urgent.pk, scored.pk, low.pk, None]  # the pool case is outside a1's scope: no identity
+        got = [services.get_next(a1).case_id]
+        # the agent holds it until its outcome: asking again answers the same case
+        again = services.get_next(a1)
+        assert again.case_id == got[0] and again.resumed
+    assert got == [urgent.pk]
+    ev = CaseEvent.objects.filter(case=urgent, kind="desk_claimed").get()
+    assert ev.to_status == "claimed" and ev.actor == a1
+    assert pool.pk not in got
+
+
+def test_pool_case_is_assigned_with_a_timeline_event(desk):
+    t, a2 = desk["team"], desk["a2"]
+    pool = make_case(7, team=t, priority=1)
+    with frozen(at(10)):
+        services.sync_queue()
+        assert services.get_next(a2).case_id == pool.pk
+    pool.refresh_from_db()
+    assert pool.assigned_to == a2
+    ev = CaseEvent.objects.get(case=pool, kind="assigned")
+    assert ev.data["by"] == "desk_get_next" and ev.data["to"] == a2.pk
+
+
+def test_callback_due_comes_first_and_not_before_its_time(desk):
+    t, a1 = desk["team"], desk["a1"]
+    c1, c2 = make_case(1, team=t, agent=a1, priority=1), make_case(2, team=t, agent=a1, priority=5)
+    with frozen(at(10)):
+        services.sync_queue()
+        assert services.get_next(a1).case_id == c1.pk
+        call = services.dial(a1, c1.pk, c1.customer.contacts.get().pk)
+        services.post_outcome(a1, c1.pk, services.OutcomeInput(
+            call.call_id, "call_debtor", "callback_requested", callback_at=dt.datetime(2026, 11, 30, 15, 0),
+            recording_id="REC-1", recording_seconds=40))
+        item = QueueItem.objects.get(pk=c1.pk)
+        assert item.klass == V.KLASS_CALLBACK and item.due_at == at(15) and item.state == "ready"
+        # before 15:00 the callback case is not offered: c2 is
+        assert services.get_next(a1).case_id == c2.pk
+        services.release(a1, c2.pk)
+    with frozen(at(15, 1)):
+        assert services.get_next(a1).case_id == c1.pk
+
+
+def test_callback_outside_allowed_hours_is_refused_with_the_gates_reason(desk):
+    t, a1 = desk["team"], desk["a1"]
+    c = make_case(1, team=t, agent=a1)
+    with frozen(at(10)):
+        services.sync_queue()
+        call = services.dial(a1, c.pk, c.customer.contacts.get().pk)
+        with pytest.raises(services.CallbackRefused) as e:
+            services.post_outcome(a1, c.pk, services.OutcomeInput(
+                call.call_id, "call_debtor", "callback_requested", callback_at=dt.datetime(2026, 11, 30, 23, 0),
+                recording_id="REC-2"))
+    assert e.value.reasons and e.value.next_allowed_at is not None
+    assert e.value.next_allowed_at.astimezone(SH).hour == 8
+    # nothing was written: the call is still open, no ledger row
+    assert Call.objects.get(pk=call.call_id).state == "dialing"
+    assert not ContactAttempt.objects.filter(case=c).exists()
+
+
+def test_callback_in_the_debtors_own_time_zone(desk):
+    """A debtor in Urumqi: 21:30 Shanghai time is 19:30 there; 08:30 Shanghai is 06:30 there."""
+    t, a1 = desk["team"], desk["a1"]
+    c = make_case(1, team=t, agent=a1, tz="Asia/Urumqi")
+    with frozen(at(12)):
+        call = services.dial(a1, c.pk, c.customer.contacts.get().pk)
+        out = services.post_outcome(a1, c.pk, services.OutcomeInput(
+            call.call_id, "call_debtor", "callback_requested", callback_at=dt.datetime(2026, 11, 30, 19, 30),
+            recording_id="R"))  # naive = the debtor's local time (Urumqi)
+    assert out.callback_at == dt.datetime(2026, 11, 30, 19, 30, tzinfo=ZoneInfo("Asia/Urumqi"))
+
+
+def test_promise_to_pay_through_the_desk(desk):
+    t, a1 = desk["team"], desk["a1"]
+    c = make_case(1, team=t, agent=a1)
+    with frozen(at(10)):
+        services.sync_queue()
+        assert services.get_next(a1).case_id == c.pk
+        call = services.dial(a1, c.pk, c.customer.contacts.get().pk)
+        out = services.post_outcome(a1, c.pk, services.OutcomeInput(
+            call.call_id, "call_debtor", "promise_to_pay", notes="客户同意周五还款", promise_amount="800.00",
+            promise_date=dt.date(2026, 12, 4), recording_id="REC-9", recording_seconds=183))
+    ptp = PromiseToPay.objects.get(pk=out.promise_id)
+    assert ptp.amount == Decimal("800.00") and ptp.promised_on == dt.date(2026, 12, 4) and ptp.agent == a1
+    call_row = Call.objects.get(pk=call.call_id)
+    assert call_row.state == "completed" and call_row.result_code == "promise_to_pay"
+    assert call_row.recording_id == "REC-9" and call_row.recording_seconds == 183
+    # CN-REC-01 ≥ 2 years, CN-REC-02 an oral agreement: kept until settled
+    assert call_row.retain_until == TODAY + dt.timedelta(days=730) and call_row.retain_until_settled
+    attempt = ContactAttempt.objects.get(pk=out.attempt_id)
+    assert attempt.outcome == "rpc" and attempt.at == at(10) and attempt.decision in ("allow", "allow_flagged")
+    kinds = set(CaseEvent.objects.filter(case=c).values_list("kind", flat=True))
+    assert {"desk_claimed", "desk_dialed", "contact_attempt", "promise_taken", "desk_outcome",
+            "desk_number_status", "desk_released"} <= kinds
+    assert NumberState.objects.get(contact=call_row.contact).status == "valid"
+
+
+def test_a_bad_outcome_writes_nothing(desk):
+    t, a1 = desk["team"], desk["a1"]
+    c = make_case(1, team=t, agent=a1)
+    with frozen(at(10)):
+        call = services.dial(a1, c.pk, c.customer.contacts.get().pk)
+        for inp, field in [
+            (services.OutcomeInput(call.call_id, "call_debtor", "promise_to_pay", promise_amount="-5",
+                                   promise_date=TODAY, recording_id="R"), "promise_amount"),
+            (services.OutcomeInput(call.call_id, "call_debtor", "promise_to_pay", promise_amount="100",
+                                   promise_date=TODAY - dt.timedelta(days=1), recording_id="R"), "promise_date"),
+            (services.OutcomeInput(call.call_id, "call_debtor", "nonsense"), "result_code"),
+            (services.OutcomeInput(call.call_id, "call_third_party", "third_party", recording_id="R"), "action_code"),
+            (services.OutcomeInput(call.call_id, "call_debtor", "rpc"), "recording_id"),
+        ]:
+            with pytest.raises(ValueError) as e:
+                services.post_outcome(a1, c.pk, inp)
+            assert getattr(e.value, "field", None) == field, (inp, e.value)
+    assert Call.objects.get(pk=call.call_id).state == "dialing"
+    assert not ContactAttempt.objects.filter(case=c).exists() and not PromiseToPay.objects.exists()
+
+
+def test_dial_is_refused_by_the_gate_outside_hours_and_logged(desk):
+    t, a1 = desk["team"], desk["a1"]
+    c = make_case(1, team=t, agent=a1)
+    with frozen(at(22, 30)):
+        with pytest.raises(services.DialRefused) as e:
+            services.dial(a1, c.pk, c.customer.contacts.get().pk)
+    assert e.value.reasons and e.value.next_allowed_at.astimezone(SH) == at(8, 0, TODAY + dt.timedelta(days=1))
+    assert not Call.objects.exists()
+    assert CaseEvent.objects.filter(case=c, kind="contact_blocked").exists()
+
+
+def test_get_next_defers_a_case_nobody_may_call_now(desk):
+    t, a1 = desk["team"], desk["a1"]
+    far = make_case(1, team=t, agent=a1, priority=1, tz="America/Los_Angeles")  # 02:00 there at 18:00 Shanghai
+    near = make_case(2, team=t, agent=a1, priority=2)
+    with frozen(at(18)):
+        services.sync_queue()
+        got = services.get_next(a1)
+    assert got.case_id == near.pk and [d["case_id"] for d in got.deferred] == [far.pk]
+    item = QueueItem.objects.get(pk=far.pk)
+    assert item.state == "ready" and item.available_at > at(18)
+    assert CaseEvent.objects.filter(case=far, kind="desk_deferred").exists()
+
+
+def test_third_party_call_purpose_script_and_do_not_contact(desk):
+    t, a1 = desk["team"], desk["a1"]
+    c = make_case(1, team=t, agent=a1, emergency=True)
+    debtor = c.customer.contacts.get(party="debtor")
+    third = c.customer.contacts.get(party="emergency")
+    # the debtor could not be reached: an invalid number (the gate then allows locating through a third party)
+    with frozen(at(9)):
+        call = services.dial(a1, c.pk, debtor.pk)
+        services.post_outcome(a1, c.pk, services.OutcomeInput(call.call_id, "call_debtor", "invalid_number"))
+    assert NumberState.objects.get(contact=debtor).status == "invalid"
+    with frozen(at(10)):
+        with pytest.raises(services.DialRefused):  # the desk will not dial an invalid number
+            services.dial(a1, c.pk, debtor.pk)
+        with pytest.raises(services.DeskError) as e:
+            services.dial(a1, c.pk, third.pk, purpose="collect")
+        assert e.value.code == "bad_purpose"
+        from arrears.apps.desk.selectors import workspace
+
+        w = workspace(a1, c.pk, at(10), "zh-hans")
+        text = " ".join(s.text for s in w.third_party_script.sections)
+        assert "800" not in text and "逾期" not in text and "欠款" not in text  # no debt details (CN-WHO-03)
+        row = next(n for n in w.numbers if n.contact_id == debtor.pk)
+        assert not row.callable and row.status == "invalid"
+        try:
+            call = services.dial(a1, c.pk, third.pk, purpose="locate")
+        except services.DialRefused as refused:  # pragma: no cover - depends on the pack's CN-WHO-02 reading
+            pytest.fail(f"third-party locate call refused: {refused.reasons}")
+        services.post_outcome(a1, c.pk, services.OutcomeInput(call.call_id, "call_third_party",
+                                                              "third_party_do_not_contact", recording_id="R3"))
+    assert ContactRestriction.objects.get(contact=third).kind == "refused"
+    assert AuditEvent.objects.filter(action="contact.restricted").exists()
+    with frozen(at(11)):
+        with pytest.raises(services.DialRefused) as e:
+            services.dial(a1, c.pk, third.pk, purpose="relay")
+    assert any(r["rule_id"].startswith("CN-WHO") for r in e.value.reasons), e.value.reasons
+
+
+def test_dispute_opens_a_hold_and_the_strategy_takes_the_case_off_the_phone(desk):
+    t, a1 = desk["team"], desk["a1"]
+    c = make_case(1, team=t, agent=a1)
+    with frozen(at(10)):
+        services.sync_queue()
+        services.get_next(a1)
+        call = services.dial(a1, c.pk, c.customer.contacts.get().pk)
+        out = services.post_outcome(a1, c.pk, services.OutcomeInput(call.call_id, "call_debtor", "dispute",
+                                                                    notes="客户称未消费", recording_id="R"))
+    assert out.hold == "dispute" and CollectionHold.objects.filter(customer=c.customer, kind="dispute").exists()
+    c.refresh_from_db()
+    assert c.action == "hold" and not QueueItem.objects.filter(pk=c.pk).exists()
+
+
+def test_one_open_call_per_agent_and_one_agent_per_case(desk):
+    t, a1, a2 = desk["team"], desk["a1"], desk["a2"]
+    c1, c2 = make_case(1, team=t, agent=a1), make_case(2, team=t, agent=a1)
+    with frozen(at(10)):
+        services.sync_queue()
+        services.get_next(a1)
+        services.dial(a1, c1.pk, c1.customer.contacts.get().pk)
+        with pytest.raises(services.DeskError) as e:
+            services.dial(a1, c2.pk, c2.customer.contacts.get().pk)
+        assert e.value.code == "call_open"
+        with pytest.raises(services.DeskError) as e:
+            services.release(a1, c1.pk)
+        assert e.value.code == "call_open"
+
+
+def test_board_and_reassign(desk, client):
+    t, a1, a2, leader = desk["team"], desk["a1"], desk["a2"], desk["leader"]
+    c = make_case(1, team=t, agent=a1)
+    with frozen(at(10)):
+        services.sync_queue()
+        call = services.dial(a1, c.pk, c.customer.contacts.get().pk)
+        services.post_outcome(a1, c.pk, services.OutcomeInput(call.call_id, "call_debtor", "promise_to_pay",
+                                                              promise_amount="100", promise_date=TODAY,
+                                                              recording_id="R"))
+        from arrears.apps.desk.selectors import board
+
+        b = board(leader, TODAY)
+        row = next(r for r in b.agents if r.username == "agent1")
+        assert (row.calls, row.cases_worked, row.rpcs, row.promises) == (1, 1, 1, 1)
+        services.reassign(leader, c.pk, a2.pk, reason="休假")
+    c.refresh_from_db()
+    assert c.assigned_to == a2
+    ev = CaseEvent.objects.filter(case=c, kind="assigned").latest("id")
+    assert ev.data == {"from": a1.pk, "to": a2.pk, "by": "desk_reassign"} and ev.reason == "休假"
+    assert AuditEvent.objects.filter(action="desk.reassign").exists()
+    assert QueueItem.objects.get(pk=c.pk).agent == a2
+    client.force_login(leader)
+    html = client.get(reverse("desk:board")).content.decode()
+    assert "agent1" in html and "agent2" in html
+    client.force_login(a1)
+    assert client.get(reverse("desk:board")).status_code == 403
+
+
+def test_api_next_dial_outcome(desk, client):
+    t, a1 = desk["team"], desk["a1"]
+    c = make_case(1, team=t, agent=a1)
+    with frozen(at(10)):
+        client.force_login(a1)  # (the session's expiry follows the frozen clock)
+        services.sync_queue()
+        assert client.get("/api/desk/next/").json()["own_ready"] == 1
+        r = client.post("/api/desk/next/")
+        assert r.status_code == 200 and r.json()["case_id"] == c.pk
+        w = client.get(f"/api/desk/cases/{c.pk}/").json()
+        number = w["numbers"][0]
+        assert number["callable"] and "****" in number["value"]
+        assert w["script"]["sections"] and w["balances"][0]["paragraph"]
+        r = client.post(f"/api/desk/cases/{c.pk}/dial/", {"contact_id": number["contact_id"]},
+                        content_type="application/json")
+        assert r.status_code == 201, r.content
+        call_id = r.json()["call_id"]
+        r = client.post(f"/api/desk/cases/{c.pk}/outcome/", {"call_id": call_id, "action_code": "call_debtor",
+                                                             "result_code": "no_answer"},
+                        content_type="application/json")
+        assert r.status_code == 200, r.content
+        assert r.json()["next_available_at"].startswith("2026-11-30T12:00")
+        bad = client.post(f"/api/desk/cases/{c.pk}/outcome/", {"call_id": call_id, "action_code": "call_debtor",
+                                                               "result_code": "no_answer"},
+                          content_type="application/json")
+        assert bad.status_code == 400 and bad.json()["code"] == "call_closed"
+    with frozen(at(22, 30)):
+        client.force_login(a1)
+        r = client.post(f"/api/desk/cases/{c.pk}/dial/", {"contact_id": number["contact_id"]},
+                        content_type="application/json")
+        assert r.status_code == 403 and r.json()["reasons"] and r.json()["next_allowed_at"]
+
+
+def test_workspace_page_shows_blocked_number_with_reason(desk, client):
+    t, a1 = desk["team"], desk["a1"]
+    c = make_case(1, team=t, agent=a1)
+    with frozen(at(22, 30)):
+        client.force_login(a1)
+        html = client.get(reverse("desk:workspace", args=[c.pk])).content.decode()
+    assert "不可拨打" in html and "CN-" in html and "08:00" in html
+    assert "13900000001" not in html  # masked
+
+
+def test_scripts_refuse_debt_details_for_third_parties(tmp_path):
+    from arrears.apps.desk import callscripts
+    from arrears.domain.errors import RuleDataError
+
+    src = (callscripts.SCRIPTS_DIR / "phone.yaml").read_text(encoding="utf-8")
+    bad = src.replace("请其回电{hotline}", "请其尽快还清欠款{overdue_amount}并回电{hotline}")
+    (tmp_path / "default.yaml").write_text(bad.replace("stage: phone", "stage: default"), encoding="utf-8")
+    with pytest.raises(RuleDataError) as e:
+        callscripts.load_scripts(str(tmp_path))
+    problems = "\n".join(e.value.errors)
+    assert "overdue_amount" in problems and "third_party_disclosure" in problems
