@@ -79,6 +79,21 @@ class CaseScopedAPI(APIView):
         """The debtor's local business date now."""
         return local_date(timezone.now(), self.tz)
 
+    def serve(self, request: Request, serializer_class, act, body, *, created: bool = False) -> Response:
+        """The one shape of the servicing writes: validate the body with ``serializer_class`` (400
+        with DRF's field errors), run ``act(validated_data)``, answer ``body(result)`` with 201 when
+        ``created`` else 200; 400 with every problem when the service refuses
+        (``ServicingRefused``); 409 when the declared transition map forbids the move."""
+        s = serializer_class(data=request.data)
+        s.is_valid(raise_exception=True)
+        try:
+            out = act(s.validated_data)
+        except servicing.ServicingRefused as exc:
+            return _problems(exc)
+        except IllegalTransition as exc:
+            return _illegal(exc)
+        return Response(body(out), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
 
 def _problems(exc: servicing.ServicingRefused) -> Response:
     return Response({"problems": exc.problems}, status=status.HTTP_400_BAD_REQUEST)
@@ -193,18 +208,11 @@ class CasePlansAPI(CaseScopedAPI):
     @extend_schema(request=PlanInSerializer, responses={201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
                    operation_id="case_plans_create")
     def post(self, request: Request, pk: int) -> Response:
-        s = PlanInSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        d = s.validated_data
-        try:
-            plan = servicing.propose_plan(_account_of_case(self, d["account"]), term_months=d["term_months"],
-                                          first_due=d["first_due"], contents=d["contents"],
-                                          hardship_confirmed=d["hardship_confirmed"],
-                                          willing_to_repay=d["willing_to_repay"], today=self.today(),
-                                          actor=request.user, total=d.get("total"))
-        except servicing.ServicingRefused as exc:
-            return _problems(exc)
-        return Response(_plan_body(plan), status=status.HTTP_201_CREATED)
+        return self.serve(request, PlanInSerializer, lambda d: servicing.propose_plan(
+            _account_of_case(self, d["account"]), term_months=d["term_months"], first_due=d["first_due"],
+            contents=d["contents"], hardship_confirmed=d["hardship_confirmed"],
+            willing_to_repay=d["willing_to_repay"], today=self.today(), actor=request.user, total=d.get("total"),
+        ), _plan_body, created=True)
 
 
 class CasePlanApproveAPI(CaseScopedAPI):
@@ -215,16 +223,8 @@ class CasePlanApproveAPI(CaseScopedAPI):
     @extend_schema(request=PlanRefSerializer, responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT,
                                                          409: OpenApiTypes.OBJECT}, operation_id="case_plan_approve")
     def post(self, request: Request, pk: int) -> Response:
-        s = PlanRefSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        try:
-            plan = servicing.approve_plan(s.validated_data["plan"], request.user, self.today(),
-                                          customer_id=self.customer_id)
-        except servicing.ServicingRefused as exc:
-            return _problems(exc)
-        except IllegalTransition as exc:
-            return _illegal(exc)
-        return Response(_plan_body(plan))
+        return self.serve(request, PlanRefSerializer, lambda d: servicing.approve_plan(
+            d["plan"], request.user, self.today(), customer_id=self.customer_id), _plan_body)
 
 
 class CasePlanSignAPI(CaseScopedAPI):
@@ -236,17 +236,9 @@ class CasePlanSignAPI(CaseScopedAPI):
     @extend_schema(request=PlanSignSerializer, responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT,
                                                           409: OpenApiTypes.OBJECT}, operation_id="case_plan_sign")
     def post(self, request: Request, pk: int) -> Response:
-        s = PlanSignSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        d = s.validated_data
-        try:
-            plan = servicing.sign_plan(d["plan"], d["signature"], timezone.now(), request.user,
-                                       customer_id=self.customer_id)
-        except servicing.ServicingRefused as exc:
-            return _problems(exc)
-        except IllegalTransition as exc:
-            return _illegal(exc)
-        return Response({**_plan_body(plan), "signed_at": plan.signed_at.isoformat()})
+        return self.serve(request, PlanSignSerializer, lambda d: servicing.sign_plan(
+            d["plan"], d["signature"], timezone.now(), request.user, customer_id=self.customer_id),
+            lambda plan: {**_plan_body(plan), "signed_at": plan.signed_at.isoformat()})
 
 
 # ----------------------------------------------------------------------------- settlements
@@ -284,16 +276,9 @@ class CaseSettlementsAPI(CaseScopedAPI):
     @extend_schema(request=SettlementInSerializer, responses={201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
                    operation_id="case_settlements_create")
     def post(self, request: Request, pk: int) -> Response:
-        s = SettlementInSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        d = s.validated_data
-        try:
-            out = servicing.request_settlement(_account_of_case(self, d["account"]), waived=d["waived"],
-                                               deadline=d["deadline"], today=self.today(), actor=request.user,
-                                               reason=d["reason"])
-        except servicing.ServicingRefused as exc:
-            return _problems(exc)
-        return Response(_settlement_body(out), status=status.HTTP_201_CREATED)
+        return self.serve(request, SettlementInSerializer, lambda d: servicing.request_settlement(
+            _account_of_case(self, d["account"]), waived=d["waived"], deadline=d["deadline"], today=self.today(),
+            actor=request.user, reason=d["reason"]), _settlement_body, created=True)
 
 
 class CaseSettlementApproveAPI(CaseScopedAPI):
@@ -306,13 +291,5 @@ class CaseSettlementApproveAPI(CaseScopedAPI):
                                                                409: OpenApiTypes.OBJECT},
                    operation_id="case_settlement_approve")
     def post(self, request: Request, pk: int) -> Response:
-        s = SettlementRefSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        try:
-            out = servicing.approve_settlement(s.validated_data["settlement"], request.user, self.today(),
-                                               customer_id=self.customer_id)
-        except servicing.ServicingRefused as exc:
-            return _problems(exc)
-        except IllegalTransition as exc:
-            return _illegal(exc)
-        return Response(_settlement_body(out))
+        return self.serve(request, SettlementRefSerializer, lambda d: servicing.approve_settlement(
+            d["settlement"], request.user, self.today(), customer_id=self.customer_id), _settlement_body)
