@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-os.environ.setdefault("ARREARS_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")  # eager tasks
 
 CHROMIUM = os.environ.get("ARREARS_CHROMIUM", "/usr/bin/chromium")
 PACKAGE_DATA = Path(__file__).resolve().parent.parent / "src" / "arrears" / "data"
@@ -82,3 +81,13 @@ def page(browser):
     p.set_default_timeout(15000)
     yield p
     context.close()
+
+
+@pytest.fixture
+def immediate_tasks(settings):
+    """Background tasks run at once when enqueued (django-tasks' immediate backend) — for tests
+    that follow work through the worker. Otherwise the suite uses the configured database backend
+    (``ARREARS_TASKS_BACKEND``): tasks are queued rows that nothing runs (pytest-django reads the
+    settings before this file, so an environment default here would be too late)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": []}}
+    yield

@@ -267,18 +267,26 @@ def test_third_party_call_purpose_script_and_do_not_contact(desk):
     assert any(r["rule_id"].startswith("CN-WHO") for r in e.value.reasons), e.value.reasons
 
 
-def test_dispute_opens_a_hold_and_the_strategy_takes_the_case_off_the_phone(desk):
+def test_dispute_opens_a_hold_and_the_strategy_takes_the_case_off_the_phone(desk, django_capture_on_commit_callbacks,
+                                                                           immediate_tasks):
     t, a1 = desk["team"], desk["a1"]
     c = make_case(1, team=t, agent=a1)
     with frozen(at(10)):
         services.sync_queue()
         services.get_next(a1)
         call = services.dial(a1, c.pk, c.customer.contacts.get().pk)
-        out = services.post_outcome(a1, c.pk, services.OutcomeInput(call.call_id, "call_debtor", "dispute",
-                                                                    notes="客户称未消费", recording_id="R"))
-    assert out.hold == "dispute" and CollectionHold.objects.filter(customer=c.customer, kind="dispute").exists()
+        with django_capture_on_commit_callbacks(execute=False) as queued:
+            out = services.post_outcome(a1, c.pk, services.OutcomeInput(call.call_id, "call_debtor", "dispute",
+                                                                        notes="客户称未消费", recording_id="R"))
+        # the outcome answers before the strategy re-decides: the re-decision is queued after commit
+        assert out.hold == "dispute" and out.reevaluation == "hold_changed" and len(queued) == 1
+        c.refresh_from_db()
+        assert c.action == "call" and QueueItem.objects.filter(pk=c.pk).exists()
+        queued[0]()  # the worker runs it (the immediate task backend in tests)
+    assert CollectionHold.objects.filter(customer=c.customer, kind="dispute").exists()
     c.refresh_from_db()
     assert c.action == "hold" and not QueueItem.objects.filter(pk=c.pk).exists()
+    assert c.decisions.filter(trigger="hold_changed").exists()
 
 
 def test_one_open_call_per_agent_and_one_agent_per_case(desk):

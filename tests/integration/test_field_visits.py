@@ -118,7 +118,7 @@ def test_window_comes_from_the_gate(org):
     assert (v.window_start, v.window_end) == (dt.time(8), dt.time(21, 15))
 
 
-def test_full_visit_flow_with_gate_report_promise_and_strategy(org):
+def test_full_visit_flow_with_gate_report_promise_and_strategy(org, immediate_tasks):
     case = _case(1)
     v = _planned(org, case)
     assert v.status == "planned" and v.partner == org["a2"]

@@ -21,6 +21,9 @@ import pyarrow as pa
 from django.db import connection
 
 BATCH = 20_000
+#: below this many rows :func:`bulk_insert` uses one multi-row INSERT on PostgreSQL, not ``COPY``
+#: (a ``COPY`` costs extra round trips: worth it for a batch, not for a request's one event)
+SMALL = 64
 
 
 def vendor() -> str:
@@ -54,9 +57,16 @@ def bulk_insert(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
     n = 0
     with connection.cursor() as cur:
         if vendor() == "postgresql":
+            it = iter(rows)
+            head = list(itertools.islice(it, SMALL))
+            if len(head) < SMALL:  # a few rows (a timeline event of a request): one INSERT round trip
+                if head:
+                    cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})",
+                                    head)
+                return len(head)
             raw = cur.cursor  # psycopg 3 cursor
             with raw.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                for row in rows:
+                for row in itertools.chain(head, it):
                     copy.write_row(row)
                     n += 1
         else:

@@ -139,9 +139,10 @@ def build_facts(customer: Customer, case: Case | None, *, caller_kind: str = "ba
         elif caller_kind == "agency" and caller and Placement.objects.filter(
                 case=case, agency__code=caller, recalled_on__isnull=False).exists():
             case_state = "recalled"
-        notice_at = (ContactAttempt.objects.filter(case=case, purpose="outsourcing_notice", direction="outbound",
-                                                   outcome__in=_NOTICE_OUTCOMES)
-                     .order_by("at").values_list("at", flat=True).first())
+        if assignment is not None:  # the outsourcing notice matters only to a placed case (CN-OUT-01)
+            notice_at = (ContactAttempt.objects.filter(case=case, purpose="outsourcing_notice", direction="outbound",
+                                                       outcome__in=_NOTICE_OUTCOMES)
+                         .order_by("at").values_list("at", flat=True).first())
     whitelisted = None
     if caller_kind == "agency":
         whitelisted = bool(Agency.objects.filter(code=caller or "").values_list("whitelisted", flat=True).first())
@@ -223,7 +224,6 @@ def check_contact(*, case: Case, channel: str, at: datetime | None = None, conta
     return decision
 
 
-@transaction.atomic
 def record_attempt(*, case: Case, channel: str, outcome: str, decision: Decision | str, contact: Contact | None = None,
                    actor=None, caller_kind: str = "bank", caller: str | None = None, at: datetime | None = None,
                    direction: str = "outbound", purpose: str = "collect", party: str = "debtor") -> ContactAttempt:
@@ -235,19 +235,20 @@ def record_attempt(*, case: Case, channel: str, outcome: str, decision: Decision
             raise ContactRefused(decision)
         raise ContactRefused(Decision(verdict, [], None, ""), f"the gate's decision was {verdict}")
     at = at or timezone.now()
-    attempt = ContactAttempt.objects.create(
-        customer_id=case.customer_id, case=case, at=at, channel=channel, direction=direction,
-        party=contact.party if contact is not None else party, contact=contact, outcome=outcome, purpose=purpose,
-        caller_kind=caller_kind, caller=caller or "", actor=actor, decision=verdict,
-        rule_ids=decision.rule_ids if isinstance(decision, Decision) else [],
-        pack_version=decision.pack_version if isinstance(decision, Decision) else "",
-    )
-    CaseEvent.objects.create(
-        case=case, at=at, kind=CaseEvent.Kind.CONTACT_ATTEMPT, actor=actor,
-        data={"attempt": attempt.pk, "channel": channel, "direction": direction, "outcome": outcome,
-              "caller_kind": caller_kind, "caller": caller or "", "decision": verdict,
-              "rule_ids": attempt.rule_ids, "pack_version": attempt.pack_version},
-    )
+    with transaction.atomic(savepoint=False):  # the attempt and its event together, with the caller's work
+        attempt = ContactAttempt.objects.create(
+            customer_id=case.customer_id, case=case, at=at, channel=channel, direction=direction,
+            party=contact.party if contact is not None else party, contact=contact, outcome=outcome,
+            purpose=purpose, caller_kind=caller_kind, caller=caller or "", actor=actor, decision=verdict,
+            rule_ids=decision.rule_ids if isinstance(decision, Decision) else [],
+            pack_version=decision.pack_version if isinstance(decision, Decision) else "",
+        )
+        CaseEvent.objects.create(
+            case=case, at=at, kind=CaseEvent.Kind.CONTACT_ATTEMPT, actor=actor,
+            data={"attempt": attempt.pk, "channel": channel, "direction": direction, "outcome": outcome,
+                  "caller_kind": caller_kind, "caller": caller or "", "decision": verdict,
+                  "rule_ids": attempt.rule_ids, "pack_version": attempt.pack_version},
+        )
     return attempt
 
 

@@ -373,7 +373,8 @@ class OutcomeResponseSerializer(serializers.Serializer):
     hold = serializers.CharField(allow_null=True)
     retain_until = serializers.DateField()
     retain_until_settled = serializers.BooleanField()
-    strategy_action = serializers.CharField()
+    reevaluation = serializers.CharField(help_text="the strategy trigger of the re-decision queued after the "
+                                                   "outcome (runs in the background worker); empty: none")
 
 
 class OutcomeAPI(DeskAPIView):

@@ -17,9 +17,11 @@ alternate). Set-up (a fresh database, bulk load, queue sync) is timed separately
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import random
+import secrets
 import statistics
 import subprocess
 import sys
@@ -112,18 +114,25 @@ def setup(n_cases: int, n_agents: int, pool_share: float, team_size: int) -> dic
             "agents": [a for a, _ in agents]}
 
 
-def _worker(agent_ids: list[int], seconds: float, think_ms: int, out_path: str) -> None:
-    """One process: one thread (and DB connection) per agent."""
-    from django.contrib.auth import get_user_model
-    from django.db import connection
+# --- the server side: worker processes, one request at a time each (like the web server's workers) ---
 
-    from . import services
+_USER = None
 
-    User = get_user_model()
-    # warm the per-process caches (rule pack, scripts, screening lexicons) before the sessions start,
-    # as a running server has them: the first request of a fresh process is not what agents see
+
+def _serve_init(epoch: float) -> None:
+    """Initialise one server worker process: Django, the business clock, warm caches."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arrears.config.settings")
+    import django
+
+    django.setup()
+    from unittest import mock
+
+    # the business clock: BENCH_NOW (inside the allowed hours: the gate reads the debtor's local
+    # time) plus the wall time since the shared epoch, the same in every process
+    mock.patch("django.utils.timezone.now", lambda: BENCH_NOW + timedelta(seconds=time.time() - epoch)).start()
+    # warm the per-process caches (rule pack, scripts, screening lexicons) as a running server has
+    # them: the first request of a fresh process is not what agents see
     from arrears.apps.compliance.services import default_pack
-    from arrears.apps.strategy import services as _strategy  # noqa: F401 (imports DuckDB once)
     from arrears.rules.lexicons import screening_lexicon
 
     from .callscripts import load_scripts
@@ -132,7 +141,55 @@ def _worker(agent_ids: list[int], seconds: float, think_ms: int, out_path: str) 
     load_scripts()
     screening_lexicon("zh")
     screening_lexicon("en")
-    connection.close()
+
+
+def _serve(op: str, agent_id: int, *args):
+    """One request of agent ``agent_id``: loads the user afresh (as the authentication middleware
+    does: nothing carried between requests) and calls the desk service. Returns a plain value or
+    ``("error", code)`` for a refusal."""
+    from django.contrib.auth import get_user_model
+
+    from . import services
+
+    agent = get_user_model().objects.get(pk=agent_id)
+    try:
+        if op == "next":
+            got = services.get_next(agent)
+            if got.case_id is None:
+                return None
+            contact = services.Contact.objects.filter(customer__cases__pk=got.case_id, party="debtor").values_list(
+                "pk", flat=True).first()
+            return got.case_id, contact
+        if op == "dial":
+            return services.dial(agent, args[0], args[1]).call_id
+        if op == "release":
+            services.release(agent, args[0])
+            return True
+        if op == "outcome":
+            case_id, call_id, code = args
+            inp = services.OutcomeInput(call_id, "call_debtor", code, recording_id="bench",
+                                        promise_amount="100.00" if code == "promise_to_pay" else None,
+                                        promise_date=AS_OF + timedelta(days=3) if code == "promise_to_pay" else None)
+            services.post_outcome(agent, case_id, inp)
+            return True
+    except services.DeskError as exc:
+        return ("error", exc.code)
+    raise ValueError(op)
+
+
+# --- the client side: one thread per agent session -------------------------------------------------
+
+def _sessions(agent_ids: list[int], seconds: float, think_ms: int, servers: int, epoch: float) -> dict:
+    """Run the agent sessions against ``servers`` worker processes; returns latencies, claims, errors."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from arrears.apps.desk import bench as me  # by module name: the spawned workers import it
+
+    pool = ProcessPoolExecutor(max_workers=servers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=me._serve_init, initargs=(epoch,))
+    # start every worker before the clock runs (their set-up is not what agents wait for)
+    list(pool.map(time.sleep, [0.5] * servers))
     stop_at = time.monotonic() + seconds
     lat: dict[str, list[float]] = defaultdict(list)
     claims: list[tuple] = []
@@ -140,56 +197,46 @@ def _worker(agent_ids: list[int], seconds: float, think_ms: int, out_path: str) 
     lock = threading.Lock()
     results = ["no_answer"] * 12 + ["busy"] * 3 + ["rpc"] * 3 + ["promise_to_pay"] * 1
 
+    def call(kind: str, *args):
+        t = time.perf_counter()
+        out = pool.submit(me._serve, *args).result()
+        return out, time.perf_counter() - t
+
     def session(agent_id: int):
         rnd = random.Random(agent_id)
-        agent = User.objects.get(pk=agent_id)
         mine_lat: dict[str, list[float]] = defaultdict(list)
         mine_claims, mine_err = [], defaultdict(int)
-        time.sleep(rnd.random() * think_ms / 1000)
-        first = True  # the session's first cycle opens its database connection: set-up, not timed
+        time.sleep(rnd.random() * think_ms / 1000)  # the sessions start spread over one pause
         try:
             while time.monotonic() < stop_at:
-                first_cycle, first = first, False
-                t = time.perf_counter()
-                got = services.get_next(agent)
+                got, dt = call("next", "next", agent_id)
                 claimed_at = time.time()
-                if not first_cycle:
-                    mine_lat["get_next"].append(time.perf_counter() - t)
-                if got.case_id is None:
+                mine_lat["get_next"].append(dt)
+                if got is None:
                     time.sleep(think_ms / 1000)
                     continue
-                time.sleep(think_ms / 1000 * rnd.random())
-                contact_id = services.Contact.objects.filter(customer__cases__pk=got.case_id).values_list(
-                    "pk", flat=True).first()
-                t = time.perf_counter()
-                try:
-                    call = services.dial(agent, got.case_id, contact_id)
-                except services.DeskError as exc:
-                    mine_err[getattr(exc, "code", "dial")] += 1
-                    services.release(agent, got.case_id)
-                    mine_claims.append((got.case_id, agent_id, claimed_at, time.time()))
+                case_id, contact_id = got
+                time.sleep(think_ms / 1000 * rnd.random())  # reading the workspace
+                call_id, dt = call("dial", "dial", agent_id, case_id, contact_id)
+                if isinstance(call_id, tuple):  # refused
+                    mine_err[call_id[1]] += 1
+                    call("release", "release", agent_id, case_id)
+                    mine_claims.append((case_id, agent_id, claimed_at, time.time()))
                     continue
-                if not first_cycle:
-                    mine_lat["dial"].append(time.perf_counter() - t)
-                time.sleep(think_ms / 1000 * rnd.random())
+                mine_lat["dial"].append(dt)
+                time.sleep(think_ms / 1000 * rnd.random())  # the call
                 code = rnd.choice(results)
-                inp = services.OutcomeInput(call.call_id, "call_debtor", code, recording_id="bench",
-                                            promise_amount="100.00" if code == "promise_to_pay" else None,
-                                            promise_date=AS_OF + timedelta(days=3) if code == "promise_to_pay"
-                                            else None)
-                t = time.perf_counter()
                 released_before = time.time()
-                services.post_outcome(agent, got.case_id, inp)
-                if not first_cycle:
-                    mine_lat["outcome"].append(time.perf_counter() - t)
-                    if code == "promise_to_pay":  # takes the promise and re-decides the strategy
-                        mine_lat["outcome_promise"].append(time.perf_counter() - t)
-                mine_claims.append((got.case_id, agent_id, claimed_at, released_before))
-                time.sleep(think_ms / 1000)
+                out, dt = call("outcome", "outcome", agent_id, case_id, call_id, code)
+                if isinstance(out, tuple):
+                    mine_err[out[1]] += 1
+                mine_lat["outcome"].append(dt)
+                if code == "promise_to_pay":
+                    mine_lat["outcome_promise"].append(dt)
+                mine_claims.append((case_id, agent_id, claimed_at, released_before))
+                time.sleep(think_ms / 1000)  # wrap-up
         except Exception as exc:  # pragma: no cover - reported, not hidden
             mine_err[type(exc).__name__] += 1
-        finally:
-            connection.close()
         with lock:
             for k, v in mine_lat.items():
                 lat[k].extend(v)
@@ -198,12 +245,14 @@ def _worker(agent_ids: list[int], seconds: float, think_ms: int, out_path: str) 
                 errors[k] += v
 
     threads = [threading.Thread(target=session, args=(a,)) for a in agent_ids]
+    t0 = time.perf_counter()
     for th in threads:
         th.start()
     for th in threads:
         th.join()
-    with open(out_path, "w") as f:
-        json.dump({"lat": lat, "claims": claims, "errors": errors}, f)
+    wall = time.perf_counter() - t0
+    pool.shutdown()
+    return {"lat": lat, "claims": claims, "errors": errors, "wall": wall}
 
 
 def _double_assignments(claims: list[list]) -> int:
@@ -239,41 +288,61 @@ def _db_checks() -> dict:
     return {"agents_holding_two_cases": multi, "consecutive_claims": bad}
 
 
+def reuse() -> dict:
+    """Run again on a database a previous ``setup`` loaded (developers' iterations): calls left
+    without an outcome are closed as failed and claimed items go back to the queue."""
+    from django.contrib.auth import get_user_model
+
+    from django_tasks_db.models import DBTaskResult
+
+    from .models import Call, QueueItem
+
+    DBTaskResult.objects.all().delete()
+    Call.objects.filter(state="dialing").update(state="failed")
+    QueueItem.objects.filter(state="claimed").update(state="ready", claimed_by=None, claimed_at=None)
+    return {"reused": True, "agents": list(get_user_model().objects.filter(username__startswith="bench-agent-")
+                                           .order_by("pk").values_list("pk", flat=True))}
+
+
+def _task_figures() -> dict:
+    """Re-decisions the outcomes queued for the background worker: how many, how many failed, and
+    the lag from the outcome's commit to the re-decision's end (p50/p99, seconds)."""
+    from django_tasks_db.models import DBTaskResult
+
+    rows = list(DBTaskResult.objects.filter(task_path__endswith=".reevaluate")
+                .values_list("status", "enqueued_at", "finished_at"))
+    lags = [(f - e).total_seconds() for _, e, f in rows if f is not None]
+    return {"reevaluations_queued": len(rows),
+            "reevaluations_failed": sum(1 for st, _, _ in rows if st == "FAILED"),
+            "reevaluation_lag_p50_s": round(_pct(lags, 50) / 1000, 2),
+            "reevaluation_lag_p99_s": round(_pct(lags, 99) / 1000, 2)}
+
+
 def run(n_cases: int, n_agents: int, seconds: float, think_ms: int, processes: int, pool_share: float,
-        team_size: int) -> dict:
+        team_size: int, reuse_db: bool = False) -> dict:
     """Set up and run in this (fresh) database; returns the figures."""
     import django
 
     django.setup()
     from django.db import connection
 
-    info = setup(n_cases, n_agents, pool_share, team_size)
+    info = reuse() if reuse_db else setup(n_cases, n_agents, pool_share, team_size)
     connection.close()
-    agents = info.pop("agents")
-    chunks = [agents[i::processes] for i in range(processes)]
-    outs, procs = [], []
-    t0 = time.perf_counter()
-    for i, chunk in enumerate(chunks):
-        out = f"/tmp/arrears-desk-bench-{os.getpid()}-{i}.json"
-        outs.append(out)
-        procs.append(subprocess.Popen([sys.executable, "-m", "arrears.apps.desk.bench", "--worker", out,
-                                       "--seconds", str(seconds), "--think-ms", str(think_ms),
-                                       "--agent-ids", ",".join(map(str, chunk))], env=os.environ.copy()))
-    for p in procs:
-        p.wait()
-    wall = time.perf_counter() - t0
-    lat: dict[str, list[float]] = defaultdict(list)
-    claims, errors = [], defaultdict(int)
-    for out in outs:
-        with open(out) as f:
-            d = json.load(f)
-        os.unlink(out)
-        for k, v in d["lat"].items():
-            lat[k].extend(v)
-        claims.extend(d["claims"])
-        for k, v in d["errors"].items():
-            errors[k] += v
+    agents = info.pop("agents")[:n_agents]
+    epoch = time.time()
+    me = [sys.executable, "-m", "arrears.apps.desk.bench", "--epoch", str(epoch)]
+    # the background worker (strategy re-decisions after outcomes) runs beside the server workers,
+    # on the same cores, as it does in production
+    task_worker = subprocess.Popen([*me, "--task-worker", "run"], env=os.environ.copy())
+    try:
+        out = _sessions(agents, seconds, think_ms, processes, epoch)
+    finally:
+        task_worker.terminate()
+        task_worker.wait()
+    subprocess.run([*me, "--task-worker", "drain"], env=os.environ.copy(), check=True)  # what was left
+    lat, claims, errors, wall = out["lat"], out["claims"], out["errors"], out["wall"]
     checks = _db_checks()
+    tasks = _task_figures()
     doubles = _double_assignments(claims)
     ops = sum(len(v) for k, v in lat.items() if k != "outcome_promise")
     return {
@@ -286,7 +355,7 @@ def run(n_cases: int, n_agents: int, seconds: float, think_ms: int, processes: i
         "throughput_ops_per_s": round(ops / wall, 1),
         "cases_worked_per_s": round(len(claims) / wall, 1),
         "double_assignments": doubles + checks["agents_holding_two_cases"] + checks["consecutive_claims"],
-        "claims_checked": len(claims), **checks, "errors": dict(errors),
+        "claims_checked": len(claims), **checks, **tasks, "errors": dict(errors),
         "target_p99_ms": 150,
         "within_target": max(_pct(lat.get("get_next", []), 99), _pct(lat.get("outcome", []), 99)) <= 150,
     }
@@ -304,7 +373,12 @@ def command(cmd, opts, fresh_database) -> None:
     with rep.running():
         url, cleanup = fresh_database(opts["database_url"], n)
         try:
-            env = {**os.environ, "ARREARS_DATABASE_URL": url}
+            # as in production: DEBUG off (no query log kept per request), with throwaway keys for the
+            # throwaway database
+            env = {**os.environ, "ARREARS_DATABASE_URL": url, "ARREARS_DEBUG": "0",
+                   "ARREARS_SECRET_KEY": secrets.token_urlsafe(50),
+                   "ARREARS_PII_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+                   "ARREARS_TASKS_BACKEND": "django_tasks_db.DatabaseBackend"}
             rep.step("migrating a fresh database")
             subprocess.run([sys.executable, "-m", "arrears.manage", "migrate", "-v", "0"], env=env, check=True)
             rep.step(f"loading {n:,} cases and running {agents} agent sessions")
@@ -330,26 +404,30 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--agents", type=int, default=300)
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--think-ms", type=int, default=1000)
-    p.add_argument("--processes", type=int, default=4)
+    p.add_argument("--processes", type=int, default=5)
     p.add_argument("--pool-share", type=float, default=0.5)
     p.add_argument("--team-size", type=int, default=30)
-    p.add_argument("--worker", default=None)
-    p.add_argument("--agent-ids", default="")
+    p.add_argument("--reuse", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--task-worker", choices=["run", "drain"], default=None, help=argparse.SUPPRESS)
+    p.add_argument("--epoch", type=float, default=None, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arrears.config.settings")
-    if a.worker:
+    if a.task_worker:
         import django
 
         django.setup()
-        # a fixed business time inside the allowed hours (the gate reads the debtor's local time)
         from unittest import mock
 
-        fixed = BENCH_NOW
-        start = time.monotonic()
-        with mock.patch("django.utils.timezone.now", lambda: fixed + timedelta(seconds=time.monotonic() - start)):
-            _worker([int(x) for x in a.agent_ids.split(",") if x], a.seconds, a.think_ms, a.worker)
+        from django.core.management import call_command
+
+        epoch = a.epoch or time.time()
+        with mock.patch("django.utils.timezone.now", lambda: BENCH_NOW + timedelta(seconds=time.time() - epoch)):
+            call_command("db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2",
+                         "--worker-id", f"bench-{os.getpid()}", *(["--batch"] if a.task_worker == "drain" else []),
+                         verbosity=0)
         return
-    print(json.dumps(run(a.cases, a.agents, a.seconds, a.think_ms, a.processes, a.pool_share, a.team_size),
+    print(json.dumps(run(a.cases, a.agents, a.seconds, a.think_ms, a.processes, a.pool_share, a.team_size,
+                         a.reuse),
                      default=str))
 
 

@@ -57,6 +57,8 @@ class QueueItem(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(state="ready", claimed_by__isnull=True)
                                    | Q(state="claimed", claimed_by__isnull=False), name="desk_q_claim_consistent"),
+            # an agent works one case at a time: a second claim (double click, second tab) is refused
+            models.UniqueConstraint(fields=["claimed_by"], condition=Q(state="claimed"), name="desk_q_one_claim"),
         ]
 
     def __str__(self) -> str:
@@ -105,6 +107,10 @@ class Call(models.Model):
             models.Index(fields=["agent", "dialed_at"], name="desk_call_agent_at"),
             models.Index(fields=["case", "dialed_at"], name="desk_call_case_at"),
             models.Index(fields=["agent", "state"], name="desk_call_agent_state"),
+        ]
+        constraints = [
+            # one call without its outcome per agent: a second dial is refused until the outcome is posted
+            models.UniqueConstraint(fields=["agent"], condition=Q(state="dialing"), name="desk_call_one_open"),
         ]
 
     def __str__(self) -> str:

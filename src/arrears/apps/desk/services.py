@@ -17,7 +17,7 @@ callbacks, number statuses, third-party restrictions and reassignment.
   (only at a time the gate allows, in the debtor's local time), collection hold (dispute,
   deceased), third party's "do not contact me again" (a ``refused`` ContactRestriction the gate
   enforces, CN-WHO-04), recording reference and retention (CN-REC-01/02), the queue, and the
-  strategy re-evaluation (:func:`arrears.apps.strategy.services.reevaluate_case`).
+  strategy re-evaluation (queued after commit: :func:`arrears.apps.strategy.tasks.reevaluate_after_commit`).
 
 Every state change goes through one function with a declared map (:mod:`.vocabulary`) and writes
 a timeline event; nothing is half-written: inputs are checked first, writes are atomic.
@@ -33,8 +33,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from arrears.apps.audit.services import record
@@ -154,8 +154,8 @@ def phone_decision(case: Case, contact: Contact, at: datetime, *, purpose: str =
     workspace and callback scheduling. The dial itself calls ``check_contact`` (which logs)."""
     now = now or timezone.now()
     customer = case.customer
-    facts = facts or gate.build_facts(customer, case)
-    history = history or gate.build_history(customer, max(at, now))
+    facts = facts if facts is not None else gate.build_facts(customer, case)
+    history = history if history is not None else gate.build_history(customer, max(at, now))
     action = gate.proposed_action(at=at, channel="phone", contact=contact, party=contact.party, purpose=purpose,
                                   content=None, caller_kind="bank", caller=None)
     return decide(action, facts, history, gate.default_pack(), now)
@@ -246,15 +246,35 @@ def sync_queue(case_ids: list[int] | None = None, now: datetime | None = None) -
 ORDER = ("klass", "due_at", "priority", "score_rank", "-dpd", "case_id")
 
 
-def _move_item(item_id: int, frm: str, to: str, *, actor_id: int | None, kind: str, as_of, data: dict,
-               **fields) -> bool:
-    """The one place a queue item's ``state`` changes: checks the declared map, updates only if
-    the item is still in ``frm`` (returns False otherwise) and writes the timeline event."""
+def _move_item(item: int | QuerySet, frm: str, to: str, *, actor_id: int | None, kind: str, as_of, data: dict,
+               **fields) -> int | None:
+    """The one place a queue item's ``state`` changes: checks the declared map, moves the item only
+    if it is still in ``frm`` and writes the timeline event. Returns the moved item's case id
+    (``None``: nothing moved).
+
+    ``item`` is a case id, or a queryset of queue items in the order they are to be taken: its
+    first item in ``frm`` is picked and moved in the same statement (``UPDATE … WHERE case_id =
+    (SELECT … LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING``), so concurrent callers each take a
+    different item and none waits for another (PostgreSQL; SQLite serialises writers anyway)."""
     V.check_transition(frm, to, V.QUEUE_TRANSITIONS, "queue item")
-    n = QueueItem.objects.filter(pk=item_id, state=frm).update(state=to, **fields)
-    if n:
-        record_events([EventRow(item_id, kind, as_of, frm, to, actor_id, "", data)])
-    return bool(n)
+    meta = QueueItem._meta
+    sets = {"state": to, **fields}
+    assignments = ", ".join(f"{meta.get_field(k).column} = %s" for k in sets)
+    values = [meta.get_field(k).get_db_prep_save(v, connection) for k, v in sets.items()]
+    if isinstance(item, QuerySet):
+        pick = item.filter(state=frm).select_for_update(skip_locked=True, of=("self",)).values("case_id")[:1]
+        where, params = pick.query.get_compiler(connection=connection).as_sql()
+        where = f"({where})"
+    else:
+        where, params = "%s", [int(item)]
+    with connection.cursor() as cur:
+        cur.execute(f"UPDATE {meta.db_table} SET {assignments} WHERE case_id = {where} AND state = %s "
+                    "RETURNING case_id", [*values, *params, frm])
+        row = cur.fetchone()
+    if row is None:
+        return None
+    record_events([EventRow(row[0], kind, as_of, frm, to, actor_id, "", data)])
+    return row[0]
 
 
 @dataclass
@@ -267,43 +287,35 @@ class NextCase:
     deferred: list[dict] = field(default_factory=list)
 
 
-def _lock_next(agent_id: int, team_id: int | None, now: datetime) -> QueueItem | None:
-    base = QueueItem.objects.filter(state="ready", available_at__lte=now)
-    candidates = [base.filter(agent_id=agent_id)]
-    if team_id is not None:
-        candidates.append(base.filter(agent__isnull=True, team_id=team_id))
-    for qs in candidates:
-        item = (qs.order_by(*ORDER).select_for_update(skip_locked=True, of=("self",))
-                .only("case_id", "agent_id", "team_id", "state").first())
-        if item is not None:
-            return item
-    return None
-
-
 def _claim(agent, team_id: int | None, now: datetime) -> tuple[int | None, bool]:
-    """One locked claim. Returns ``(case_id, resumed)``."""
-    with transaction.atomic():
-        # serialise this agent's own requests (double clicks, two tabs)
-        get_user_model().objects.select_for_update().filter(pk=agent.pk).values_list("pk", flat=True).first()
-        held = QueueItem.objects.filter(claimed_by_id=agent.pk, state="claimed").values_list("case_id", flat=True).first()
-        if held is not None:
-            return held, True
-        for _ in range(3):  # a row taken between our read and our update: try the next one
-            item = _lock_next(agent.pk, team_id, now)
-            if item is None:
-                return None, False
-            day = timezone.localdate(now)
-            if _move_item(item.pk, "ready", "claimed", actor_id=agent.pk, kind="desk_claimed", as_of=day,
-                          data={"pool": item.agent_id is None}, claimed_by_id=agent.pk, claimed_at=now):
-                if item.agent_id != agent.pk:
-                    # a pool case: it is now this agent's (assignment timeline event)
-                    prev = Case.objects.filter(pk=item.pk).values_list("assigned_to_id", flat=True).first()
-                    Case.objects.filter(pk=item.pk).update(assigned_to_id=agent.pk, assigned_on=day)
-                    QueueItem.objects.filter(pk=item.pk).update(agent_id=agent.pk)
-                    record_events([EventRow(item.pk, "assigned", day, actor_id=agent.pk,
+    """One claim: the agent's own next case, else their team pool's, taken and moved to
+    ``claimed`` in one statement each. An agent who already holds a case (a double click, a
+    second tab) gets that case again: the database allows one claimed item per agent
+    (``desk_q_one_claim``), so a second claim fails and the held case is returned. Returns
+    ``(case_id, resumed)``."""
+    day = timezone.localdate(now)
+    base = QueueItem.objects.filter(available_at__lte=now).order_by(*ORDER)
+    picks = [(base.filter(agent_id=agent.pk), False)]
+    if team_id is not None:
+        picks.append((base.filter(agent__isnull=True, team_id=team_id), True))
+    try:
+        with transaction.atomic():
+            for pick, pooled in picks:
+                extra = {"agent_id": agent.pk} if pooled else {}
+                case_id = _move_item(pick, "ready", "claimed", actor_id=agent.pk, kind="desk_claimed", as_of=day,
+                                     data={"pool": pooled}, claimed_by_id=agent.pk, claimed_at=now, **extra)
+                if case_id is None:
+                    continue
+                if pooled:  # a pool case: it is now this agent's (assignment timeline event)
+                    prev = Case.objects.filter(pk=case_id).values_list("assigned_to_id", flat=True).first()
+                    Case.objects.filter(pk=case_id).update(assigned_to_id=agent.pk, assigned_on=day)
+                    record_events([EventRow(case_id, "assigned", day, actor_id=agent.pk,
                                             data={"from": prev, "to": agent.pk, "by": "desk_get_next"})])
-                return item.pk, False
-        return None, False
+                return case_id, False
+    except IntegrityError:  # the agent holds a case already (desk_q_one_claim): nothing was written
+        pass
+    held = QueueItem.objects.filter(claimed_by_id=agent.pk, state="claimed").values_list("case_id", flat=True).first()
+    return (held, True) if held is not None else (None, False)
 
 
 def callable_now(case: Case, now: datetime) -> tuple[bool, datetime | None, list[dict]]:
@@ -386,13 +398,17 @@ def set_number_status(contact: Contact, target: str, *, case_id: int, actor=None
     now = now or timezone.now()
     if target not in V.NUMBER_STATUSES:
         raise DeskError("bad_status", f"unknown number status {target!r}", "status")
-    current = number_status(contact.pk)
-    if current == target:
-        return False
-    V.check_transition(current, target, V.NUMBER_TRANSITIONS, "number status")
-    NumberState.objects.update_or_create(contact=contact, defaults={"status": target, "since": now, "call": call})
-    record_events([EventRow(case_id, "desk_number_status", timezone.localdate(now), current, target,
-                            getattr(actor, "pk", None), "", {"contact": contact.pk, "call": getattr(call, "pk", None)})])
+    with transaction.atomic(savepoint=False):
+        row = NumberState.objects.select_for_update().filter(contact_id=contact.pk).values_list("status", flat=True)
+        current = row.first() or "unverified"
+        if current == target:
+            return False
+        V.check_transition(current, target, V.NUMBER_TRANSITIONS, "number status")
+        NumberState.objects.bulk_create(  # one upsert: a number seen for the first time has no row yet
+            [NumberState(contact=contact, status=target, since=now, call=call)], update_conflicts=True,
+            unique_fields=["contact"], update_fields=["status", "since", "call"])
+        record_events([EventRow(case_id, "desk_number_status", timezone.localdate(now), current, target,
+                                getattr(actor, "pk", None), "", {"contact": contact.pk, "call": getattr(call, "pk", None)})])
     return True
 
 
@@ -458,33 +474,42 @@ def dial(agent, case_id: int, contact_id: int, *, purpose: str | None = None, no
         raise DialRefused(str(V.UNDIALLABLE[status]), [{"rule_id": f"DESK-NUMBER-{status.upper()}", "severity": "block",
                                                         "zh": "号码状态：" + str(V.NUMBER_STATUSES[status]),
                                                         "en": f"number status: {status}"}], None, "deny")
-    refused = None
-    with transaction.atomic():
-        # one dial at a time per agent: their own requests are serialised on their user row
-        get_user_model().objects.select_for_update().filter(pk=agent.pk).values_list("pk", flat=True).first()
-        holder = QueueItem.objects.filter(pk=case.pk, state="claimed").exclude(claimed_by=agent).values_list(
-            "claimed_by__username", flat=True).first()
-        if holder:
-            raise DeskError("held_by_other", f"case {case.pk} is being worked by {holder}", "case_id")
+    def open_call_refusal() -> DeskError | None:
         open_call = Call.objects.filter(agent=agent, state="dialing").values_list("pk", "case_id").first()
-        if open_call:
-            raise DeskError("call_open", f"post the outcome of call {open_call[0]} (case {open_call[1]}) first",
-                            "case_id", call_id=open_call[0])
-        # the gate, before every dial (a refusal is logged on the timeline and committed)
-        decision = gate.check_contact(case=case, channel="phone", at=now, contact=contact, purpose=purpose,
-                                      actor=agent, caller_kind="bank")
-        if not decision.allowed:
-            refused = decision
-        else:
-            call = Call.objects.create(
-                case=case, contact=contact, party=contact.party, agent=agent, state="dialing", purpose=purpose,
-                dialed_at=now, decision=decision.decision, rule_ids=decision.rule_ids, reasons=_reasons(decision),
-                pack_version=decision.pack_version, dialer=dialer.name, script_version=script_for(case.stage).key)
-            record_events([EventRow(case.pk, "desk_dialed", local_date(now, case.customer.timezone),
-                                    actor_id=agent.pk,
-                                    data={"call": call.pk, "contact": contact.pk, "party": contact.party,
-                                          "purpose": purpose, "decision": decision.decision,
-                                          "rule_ids": decision.rule_ids, "dialer": dialer.name})])
+        if open_call is None:
+            return None
+        return DeskError("call_open", f"post the outcome of call {open_call[0]} (case {open_call[1]}) first",
+                         "case_id", call_id=open_call[0])
+
+    holder = QueueItem.objects.filter(pk=case.pk, state="claimed").exclude(claimed_by=agent).values_list(
+        "claimed_by__username", flat=True).first()
+    if holder:
+        raise DeskError("held_by_other", f"case {case.pk} is being worked by {holder}", "case_id")
+    if (err := open_call_refusal()) is not None:
+        raise err
+    refused = None
+    try:
+        with transaction.atomic():
+            # the gate, before every dial (a refusal is logged on the timeline and committed)
+            decision = gate.check_contact(case=case, channel="phone", at=now, contact=contact, purpose=purpose,
+                                          actor=agent, caller_kind="bank")
+            if not decision.allowed:
+                refused = decision
+            else:
+                # one call without an outcome per agent: the database refuses a second (desk_call_one_open)
+                call = Call.objects.create(
+                    case=case, contact=contact, party=contact.party, agent=agent, state="dialing", purpose=purpose,
+                    dialed_at=now, decision=decision.decision, rule_ids=decision.rule_ids,
+                    reasons=_reasons(decision), pack_version=decision.pack_version, dialer=dialer.name,
+                    script_version=script_for(case.stage).key)
+                record_events([EventRow(case.pk, "desk_dialed", local_date(now, case.customer.timezone),
+                                        actor_id=agent.pk,
+                                        data={"call": call.pk, "contact": contact.pk, "party": contact.party,
+                                              "purpose": purpose, "decision": decision.decision,
+                                              "rule_ids": decision.rule_ids, "dialer": dialer.name})])
+    except IntegrityError:  # another request of this agent dialed meanwhile: nothing of this one was written
+        raise open_call_refusal() or DeskError("call_open", "post the outcome of the open call first",
+                                               "case_id") from None
     if refused is not None:
         raise DialRefused("; ".join(f"{r.rule_id}: {r.en}" for r in refused.reasons) or refused.decision,
                           _reasons(refused), refused.next_allowed_at, refused.decision)
@@ -550,7 +575,8 @@ class OutcomeResult:
     hold: str | None
     retain_until: object
     retain_until_settled: bool
-    strategy_action: str = ""
+    #: the strategy trigger of the re-decision queued by this outcome ("" when none)
+    reevaluation: str = ""
 
 
 class CallbackRefused(DeskError):
@@ -707,17 +733,12 @@ def post_outcome(agent, case_id: int, inp: OutcomeInput, *, now: datetime | None
             QueueItem.objects.create(case=case, team_id=case.team_id, agent=agent, state="ready",
                                      klass=V.KLASS_CALLBACK, due_at=callback, priority=1, dpd=case.max_dpd,
                                      available_at=callback, last_result=res.code)
-    out = OutcomeResult(call.pk, attempt.pk, res.code, getattr(ptp, "pk", None), callback, next_at, restriction,
-                        hold, retain_until, ptp is not None)
-    if res.reevaluate:
-        try:
-            from arrears.apps.strategy.services import reevaluate_case
+        if res.reevaluate:  # the strategy decides again in the worker, after commit (then the queue follows)
+            from arrears.apps.strategy.tasks import reevaluate_after_commit
 
-            d = reevaluate_case(case.pk, res.reevaluate, day)
-            out.strategy_action = getattr(d, "action", "") or ""
-        except Exception:  # the outcome stands; the daily run decides again
-            log.exception("strategy re-evaluation of case %s failed", case.pk)
-        sync_queue([case.pk], now=now)
+            reevaluate_after_commit(case.pk, res.reevaluate, day)
+    out = OutcomeResult(call.pk, attempt.pk, res.code, getattr(ptp, "pk", None), callback, next_at, restriction,
+                        hold, retain_until, ptp is not None, res.reevaluate or "")
     return out
 
 

@@ -617,15 +617,9 @@ def check_out(visit_id: int, *, user, lat: float | None = None, lon: float | Non
     record("fieldwork.check_out", actor=user, obj=visit, data={"case": visit.case_id})
     case_id, as_of = visit.case_id, now.astimezone(_local(visit.case)).date()
 
-    def reevaluate() -> None:
-        from arrears.apps.strategy.services import reevaluate_case
+    from arrears.apps.strategy.tasks import reevaluate_after_commit
 
-        try:
-            reevaluate_case(case_id, "visit_reported", as_of)
-        except Exception:  # the visit stands; the daily run re-decides anyway
-            log.exception("strategy re-evaluation of case %s after a visit failed", case_id)
-
-    transaction.on_commit(reevaluate)
+    reevaluate_after_commit(case_id, "visit_reported", as_of)
     return visit
 
 

@@ -39,6 +39,7 @@ from django.utils.translation import gettext_noop
 
 from arrears.apps.audit.services import record
 from arrears.apps.portfolio.models import CardAccount, Statement
+from arrears.apps.strategy.tasks import reevaluate_after_commit
 from arrears.domain import promises as promise_rules
 from arrears.domain.balance import Adjustment, Explanation, GraceStatement, explain
 from arrears.domain.calendar import local_date
@@ -50,11 +51,6 @@ from arrears.rules import load_bucket_ladder
 from arrears.rules.products import load_product
 
 from .models import AccountPosition, BalanceAdjustment, Payment, PromiseToPay
-
-try:  # the strategy app is built in parallel; it may not be there yet
-    from arrears.apps.strategy import services as strategy_services
-except ImportError:  # pragma: no cover - depends on the other work
-    strategy_services = None
 
 log = logging.getLogger("arrears.payments")
 
@@ -225,19 +221,6 @@ def _case_event(case_id: int | None, kind: str, as_of: date, data: dict, actor_i
     record_events([EventRow(case_id, kind, as_of, actor_id=actor_id, reason=reason, data=data)])
 
 
-def _strategy_after_commit(case_id: int, trigger: str, as_of: date) -> None:
-    if strategy_services is None or not hasattr(strategy_services, "reevaluate_case"):
-        return
-
-    def run() -> None:
-        try:
-            strategy_services.reevaluate_case(case_id, trigger=trigger, as_of=as_of)
-        except Exception:  # the payment stands; the daily run re-evaluates anyway
-            log.exception("strategy re-evaluation of case %s (%s) failed", case_id, trigger)
-
-    transaction.on_commit(run)
-
-
 def reevaluate_customer(customer_id: int, as_of: date, *, trigger: str = "payment_posted") -> dict:
     """Bring the customer's case in line with their accounts as of ``as_of``.
 
@@ -398,7 +381,7 @@ def _post(account_id, external_id, amount, paid_at, channel, source, actor, toda
     promises = evaluate_customer_promises(account.customer_id, as_of)
     _after_posting_hooks(account.customer_id, as_of)
     if case_id is not None:
-        _strategy_after_commit(case_id, "payment_posted", as_of)
+        reevaluate_after_commit(case_id, "payment_posted", as_of)
     account.refresh_from_db()
     return PostingResult(payment.pk, True, allocation, _account_dict(account), str(written_off), case, promises)
 
@@ -468,7 +451,7 @@ def reverse_payment(account_id: int, external_id: str, reversed_on: date, *, kin
         _case_event(case_id, "payment_reversed", as_of,
                     {"payment": external_id, "amount": str(p.amount), "kind": kind}, getattr(actor, "pk", None))
         if case_id is not None:
-            _strategy_after_commit(case_id, "payment_reversed", as_of)
+            reevaluate_after_commit(case_id, "payment_reversed", as_of)
         return {"payment_id": p.pk, "created": True, "account": _account_dict(account), "case": case}
 
 
@@ -576,7 +559,7 @@ def _evaluate(qs, as_of: date, grace: int, tol: Decimal, *, decide_late: bool, r
         counts[status] = len(rows)
     if reevaluate:
         for _, case_id in broken:
-            _strategy_after_commit(case_id, "promise_broken", as_of)
+            reevaluate_after_commit(case_id, "promise_broken", as_of)
     return counts
 
 

@@ -215,11 +215,10 @@ def evaluate_plans(as_of: date, customer_id: int | None = None) -> dict:
             if plan.hold_id:
                 CollectionHold.objects.filter(pk=plan.hold_id).update(breached=True)
             counts["breached"] += 1
-            from arrears.apps.payments.services import _last_case_id, _strategy_after_commit
+            from arrears.apps.payments.services import _last_case_id
+            from arrears.apps.strategy.tasks import reevaluate_after_commit
 
-            case_id = _last_case_id(plan.customer_id)
-            if case_id is not None:
-                _strategy_after_commit(case_id, "plan_breached", as_of)
+            reevaluate_after_commit(_last_case_id(plan.customer_id), "plan_breached", as_of)
     return counts
 
 

@@ -35,10 +35,11 @@ def _roles_changed(sender, instance, action, reverse, model, pk_set, **kwargs) -
         return
     from django.contrib.auth import get_user_model
 
-    from .services import sync_flags_with_roles
+    from .services import forget_roles, sync_flags_with_roles
 
     User = get_user_model()
     if not reverse:
+        forget_roles(instance)
         sync_flags_with_roles(instance)
     elif pk_set:  # a group's members changed
         for user in User.objects.filter(pk__in=pk_set):

@@ -47,11 +47,22 @@ def _view_permissions(r: Role, using: str) -> list[Permission]:
 
 
 def user_roles(user) -> list[Role]:
-    """The roles of ``user`` (their groups that are roles), in the order of :data:`ROLES`."""
+    """The roles of ``user`` (their groups that are roles), in the order of :data:`ROLES`.
+
+    Read once per user object (a request loads its user afresh) and kept on it, like Django's own
+    permission cache; :func:`forget_roles` drops it after the user's groups change."""
     if not getattr(user, "is_authenticated", False):
         return []
-    names = set(user.groups.values_list("name", flat=True))
-    return [r for r in ROLES if r.code in names]
+    cached = getattr(user, "_arrears_roles", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))
+        cached = user._arrears_roles = [r for r in ROLES if r.code in names]
+    return list(cached)
+
+
+def forget_roles(user) -> None:
+    """Drop the roles :func:`user_roles` keeps on ``user`` (call after changing their groups)."""
+    user.__dict__.pop("_arrears_roles", None)
 
 
 def ensure_demo_users(password: str | None = None) -> list[tuple[str, str, str | None]]:

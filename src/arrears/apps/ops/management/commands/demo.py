@@ -77,5 +77,24 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:20s} {role:20s} {shown}\n")
         if opts["no_serve"]:
             return
-        self.stdout.write(f"\nServing the desk on http://{opts['addr']}/ (Ctrl-C to stop)\n")
-        call_command("runserver", opts["addr"], use_reloader=False)
+        self.stdout.write(f"\nServing the desk on http://{opts['addr']}/ (Ctrl-C to stop), with the background "
+                          "worker (SMS dispatch, strategy re-decisions after outcomes and payments)\n")
+        worker = _start_worker()
+        try:
+            call_command("runserver", opts["addr"], use_reloader=False)
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=10)
+
+
+def _start_worker():
+    """``arrears db_worker`` beside the server when tasks go to the database backend (the default):
+    queued SMS and re-decisions run while the demo is served. ``None`` for an eager backend."""
+    import subprocess
+    import sys
+
+    backend = settings.TASKS.get("default", {}).get("BACKEND", "")
+    if not backend.startswith("django_tasks_db"):
+        return None
+    return subprocess.Popen([sys.executable, "-m", "arrears.manage", "db_worker", "--no-reload", "-v", "0"])
