@@ -98,6 +98,10 @@ def party_id(party: str, contact_id: int | None) -> str:
 
 def build_facts(customer: Customer, case: Case | None, *, caller_kind: str = "bank", caller: str | None = None,
                 contacts: list[Contact] | None = None) -> Facts:
+    """The gate's facts about ``customer`` (and ``case``) now: parties and contact points with their
+    restrictions, holds (and an accepted legal referral as a litigation hold), the case state, the
+    agency placement and its outsourcing notice. ``contacts``: the customer's contacts when the
+    caller has read them."""
     contacts = list(customer.contacts.all()) if contacts is None else contacts
     restrictions: dict[int, list[ContactRestriction]] = {}
     for r in ContactRestriction.objects.filter(contact__in=[c.pk for c in contacts]).order_by("since"):
@@ -200,15 +204,17 @@ def _reasons(decision: Decision) -> list[dict]:
 # ---- the service --------------------------------------------------------------------------------
 def check_contact(*, case: Case, channel: str, at: datetime | None = None, contact: Contact | None = None,
                   party: str = "debtor", purpose: str = "collect", content: str | None = None, actor=None,
-                  caller_kind: str = "bank", caller: str | None = None, pack: RulePack | None = None) -> Decision:
+                  caller_kind: str = "bank", caller: str | None = None, pack: RulePack | None = None,
+                  contacts: list[Contact] | None = None) -> Decision:
     """Ask the gate whether this contact may happen (``at`` defaults to now). A deny or escalate is
     logged on the case timeline (``contact_blocked``) with its reasons. ``pack``: the CN pack unless
-    given (an institution overlay, tests)."""
+    given (an institution overlay, tests). ``contacts``: the customer's contacts when the caller has
+    just read them (else they are read here)."""
     now = timezone.now()
     at = at or now
     customer = case.customer
     pack = pack or default_pack()
-    facts = build_facts(customer, case, caller_kind=caller_kind, caller=caller)
+    facts = build_facts(customer, case, caller_kind=caller_kind, caller=caller, contacts=contacts)
     history = build_history(customer, max(at, now))
     action = proposed_action(at=at, channel=channel, contact=contact, party=party, purpose=purpose,
                              content=content, caller_kind=caller_kind, caller=caller)

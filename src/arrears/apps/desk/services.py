@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from arrears.apps.audit.services import record
@@ -247,7 +247,7 @@ ORDER = ("klass", "due_at", "priority", "score_rank", "-dpd", "case_id")
 
 
 def _move_item(item: int | QuerySet, frm: str, to: str, *, actor_id: int | None, kind: str, as_of, data: dict,
-               **fields) -> int | None:
+               holder: int | None = None, before: tuple[EventRow, ...] = (), **fields) -> int | None:
     """The one place a queue item's ``state`` changes: checks the declared map, moves the item only
     if it is still in ``frm`` and writes the timeline event. Returns the moved item's case id
     (``None``: nothing moved).
@@ -255,7 +255,9 @@ def _move_item(item: int | QuerySet, frm: str, to: str, *, actor_id: int | None,
     ``item`` is a case id, or a queryset of queue items in the order they are to be taken: its
     first item in ``frm`` is picked and moved in the same statement (``UPDATE … WHERE case_id =
     (SELECT … LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING``), so concurrent callers each take a
-    different item and none waits for another (PostgreSQL; SQLite serialises writers anyway)."""
+    different item and none waits for another (PostgreSQL; SQLite serialises writers anyway).
+    ``holder``: move a case id's item only while this agent holds it. ``before``: timeline events
+    written with the move's own, in the same statement (only when the item moved)."""
     V.check_transition(frm, to, V.QUEUE_TRANSITIONS, "queue item")
     meta = QueueItem._meta
     sets = {"state": to, **fields}
@@ -267,13 +269,15 @@ def _move_item(item: int | QuerySet, frm: str, to: str, *, actor_id: int | None,
         where = f"({where})"
     else:
         where, params = "%s", [int(item)]
+        if holder is not None:
+            where, params = "%s AND claimed_by_id = %s", [int(item), int(holder)]
     with connection.cursor() as cur:
         cur.execute(f"UPDATE {meta.db_table} SET {assignments} WHERE case_id = {where} AND state = %s "
                     "RETURNING case_id", [*values, *params, frm])
         row = cur.fetchone()
     if row is None:
         return None
-    record_events([EventRow(row[0], kind, as_of, frm, to, actor_id, "", data)])
+    record_events([*before, EventRow(row[0], kind, as_of, frm, to, actor_id, "", data)])
     return row[0]
 
 
@@ -287,17 +291,19 @@ class NextCase:
     deferred: list[dict] = field(default_factory=list)
 
 
-def _claim(agent, team_id: int | None, now: datetime) -> tuple[int | None, bool]:
+def _claim(agent, now: datetime) -> tuple[int | None, bool]:
     """One claim: the agent's own next case, else their team pool's, taken and moved to
     ``claimed`` in one statement each. An agent who already holds a case (a double click, a
     second tab) gets that case again: the database allows one claimed item per agent
     (``desk_q_one_claim``), so a second claim fails and the held case is returned. Returns
     ``(case_id, resumed)``."""
+    from arrears.apps.users.models import StaffProfile
+
     day = timezone.localdate(now)
     base = QueueItem.objects.filter(available_at__lte=now).order_by(*ORDER)
-    picks = [(base.filter(agent_id=agent.pk), False)]
-    if team_id is not None:
-        picks.append((base.filter(agent__isnull=True, team_id=team_id), True))
+    # the team pool of the agent's team (read inside the same statement)
+    team = Subquery(StaffProfile.objects.filter(user_id=agent.pk).values("team_id")[:1])
+    picks = [(base.filter(agent_id=agent.pk), False), (base.filter(agent__isnull=True, team_id=team), True)]
     try:
         with transaction.atomic():
             for pick, pooled in picks:
@@ -318,6 +324,9 @@ def _claim(agent, team_id: int | None, now: datetime) -> tuple[int | None, bool]
     return (held, True) if held is not None else (None, False)
 
 
+_STATE = Contact._meta.get_field("desk_state")
+
+
 def callable_now(case: Case, now: datetime) -> tuple[bool, datetime | None, list[dict]]:
     """May the debtor (or guarantor) be phoned now on any dialable number? Returns ``(yes,
     earliest next allowed time, reasons)`` from the gate (read-only)."""
@@ -325,7 +334,10 @@ def callable_now(case: Case, now: datetime) -> tuple[bool, datetime | None, list
                 V.COLLECTABLE_PARTIES]
     if not contacts:
         return False, None, [{"rule_id": "DESK-NO-NUMBER", "zh": "没有本人或担保人的电话号码", "en": "no phone number"}]
-    states = dict(NumberState.objects.filter(contact__in=contacts).values_list("contact_id", "status"))
+    if all(_STATE.is_cached(c) for c in contacts):  # read with the contacts (get_next does)
+        states = {c.pk: _status_of(c) for c in contacts}
+    else:
+        states = dict(NumberState.objects.filter(contact__in=contacts).values_list("contact_id", "status"))
     facts = gate.build_facts(case.customer, case, contacts=list(case.customer.contacts.all()))
     history = gate.build_history(case.customer, now)
     nexts, reasons = [], []
@@ -349,14 +361,15 @@ def get_next(agent, *, now: datetime | None = None, max_deferrals: int = 5) -> N
     now = now or timezone.now()
     if not (scope_for(agent).roles & AGENT_ROLES) and not agent.is_superuser:
         raise DeskError("not_an_agent", "only collectors and team leaders take cases from the queue")
-    team_id = _team_id(agent)
     result = NextCase(None)
     for _ in range(max_deferrals + 1):
-        case_id, resumed = _claim(agent, team_id, now)
+        case_id, resumed = _claim(agent, now)
         if case_id is None or resumed:
             result.case_id, result.resumed = case_id, resumed
             return result
-        case = Case.objects.select_related("customer").prefetch_related("customer__contacts").get(pk=case_id)
+        case = (Case.objects.select_related("customer")
+                .prefetch_related(Prefetch("customer__contacts", Contact.objects.select_related("desk_state")))
+                .get(pk=case_id))
         ok, nxt, reasons = callable_now(case, now)
         if ok:
             result.case_id = case_id
@@ -426,17 +439,28 @@ class DialOutcome:
     reasons: list[dict]
 
 
-def _phone_contact(case: Case, contact_id) -> Contact:
+def _phone_contact(case: Case, contact_id) -> tuple[Contact, list[Contact]]:
+    """The case's phone number ``contact_id`` (its desk status read with it) and all the
+    customer's contacts (for the gate's facts), in one read."""
     try:
         contact_id = int(contact_id)
     except (TypeError, ValueError):
         raise DeskError("bad_contact", "contact_id must be a number", "contact_id") from None
-    contact = Contact.objects.filter(pk=contact_id, customer_id=case.customer_id).first()
+    contacts = list(Contact.objects.filter(customer_id=case.customer_id).select_related("desk_state"))
+    contact = next((c for c in contacts if c.pk == contact_id), None)
     if contact is None:
         raise DeskError("bad_contact", f"contact {contact_id} is not a number of this case", "contact_id")
     if contact.kind not in V.PHONE_KINDS:
         raise DeskError("bad_contact", f"contact {contact_id} is not a phone number", "contact_id")
-    return contact
+    return contact, contacts
+
+
+def _status_of(contact: Contact) -> str:
+    """The desk status of a contact (read with ``select_related("desk_state")``, else one query)."""
+    try:
+        return contact.desk_state.status
+    except NumberState.DoesNotExist:
+        return "unverified"
 
 
 def dial(agent, case_id: int, contact_id: int, *, purpose: str | None = None, now: datetime | None = None,
@@ -458,7 +482,7 @@ def dial(agent, case_id: int, contact_id: int, *, purpose: str | None = None, no
     now = now or timezone.now()
     dialer = dialer or get_dialer()
     case = _writable_case(agent, case_id)
-    contact = _phone_contact(case, contact_id)
+    contact, contacts = _phone_contact(case, contact_id)
     third = contact.party in V.THIRD_PARTIES
     if third:
         if purpose not in V.THIRD_PARTY_PURPOSES:
@@ -469,7 +493,7 @@ def dial(agent, case_id: int, contact_id: int, *, purpose: str | None = None, no
         raise DeskError("bad_purpose", "the debtor and the guarantor are called to collect (purpose 'collect')",
                         "purpose")
     purpose = purpose if third else "collect"
-    status = number_status(contact.pk)
+    status = _status_of(contact)
     if status in V.UNDIALLABLE:
         raise DialRefused(str(V.UNDIALLABLE[status]), [{"rule_id": f"DESK-NUMBER-{status.upper()}", "severity": "block",
                                                         "zh": "号码状态：" + str(V.NUMBER_STATUSES[status]),
@@ -492,7 +516,7 @@ def dial(agent, case_id: int, contact_id: int, *, purpose: str | None = None, no
         with transaction.atomic():
             # the gate, before every dial (a refusal is logged on the timeline and committed)
             decision = gate.check_contact(case=case, channel="phone", at=now, contact=contact, purpose=purpose,
-                                          actor=agent, caller_kind="bank")
+                                          actor=agent, caller_kind="bank", contacts=contacts)
             if not decision.allowed:
                 refused = decision
             else:
@@ -709,30 +733,31 @@ def post_outcome(agent, case_id: int, inp: OutcomeInput, *, now: datetime | None
                    notes=inp.notes or "", callback_at=callback, promise=ptp, attempt=attempt,
                    recording_id=(inp.recording_id or "").strip(), recording_seconds=inp.recording_seconds,
                    retain_until=retain_until, retain_until_settled=ptp is not None)
-        record_events([EventRow(case.pk, "desk_outcome", day, actor_id=agent.pk, data={
+        outcome_event = EventRow(case.pk, "desk_outcome", day, actor_id=agent.pk, data={
             "call": call.pk, "action_code": act.code, "result_code": res.code, "rpc": res.rpc,
             "party": call.party, "promise": getattr(ptp, "pk", None),
             "callback_at": callback.isoformat() if callback else None,
             "recording_id": (inp.recording_id or "").strip(), "recording_seconds": inp.recording_seconds,
-            "notes": (inp.notes or "")[:500]})])
-        # the queue: back to ready; a callback comes first at its time
+            "notes": (inp.notes or "")[:500]})
+        # the queue: back to ready (a callback comes first at its time; anything else is normal work)
         next_at = callback or now + res.retry
-        item = QueueItem.objects.filter(pk=case.pk).first()
-        fields = dict(claimed_by_id=None, claimed_at=None, available_at=next_at, last_result=res.code)
+        fields = dict(available_at=next_at, last_result=res.code)
         if callback:
             fields.update(klass=V.KLASS_CALLBACK, due_at=callback, agent_id=agent.pk)
-        elif item is not None and item.klass != V.KLASS_NORMAL:
+        else:
             fields.update(klass=V.KLASS_NORMAL, due_at=None)
-        if item is not None and item.state == "claimed" and item.claimed_by_id == agent.pk:
-            _move_item(case.pk, "claimed", "ready", actor_id=agent.pk, kind="desk_released", as_of=day,
-                       data={"result_code": res.code, "next": next_at.isoformat()}, **fields)
-        elif item is not None and item.state == "ready":
-            QueueItem.objects.filter(pk=case.pk, state="ready").update(**{k: v for k, v in fields.items()
-                                                                          if k not in ("claimed_by_id", "claimed_at")})
-        elif item is None and callback:
-            QueueItem.objects.create(case=case, team_id=case.team_id, agent=agent, state="ready",
-                                     klass=V.KLASS_CALLBACK, due_at=callback, priority=1, dpd=case.max_dpd,
-                                     available_at=callback, last_result=res.code)
+        released = _move_item(case.pk, "claimed", "ready", actor_id=agent.pk, kind="desk_released", as_of=day,
+                              data={"result_code": res.code, "next": next_at.isoformat()}, holder=agent.pk,
+                              before=(outcome_event,), claimed_by_id=None, claimed_at=None, **fields)
+        if released is None:  # the item was not held by this agent (released meanwhile, or none)
+            record_events([outcome_event])
+            item = QueueItem.objects.filter(pk=case.pk).first()
+            if item is not None and item.state == "ready":
+                QueueItem.objects.filter(pk=case.pk, state="ready").update(**fields)
+            elif item is None and callback:
+                QueueItem.objects.create(case=case, team_id=case.team_id, agent=agent, state="ready",
+                                         klass=V.KLASS_CALLBACK, due_at=callback, priority=1, dpd=case.max_dpd,
+                                         available_at=callback, last_result=res.code)
         if res.reevaluate:  # the strategy decides again in the worker, after commit (then the queue follows)
             from arrears.apps.strategy.tasks import reevaluate_after_commit
 

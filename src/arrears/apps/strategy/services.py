@@ -112,9 +112,15 @@ def decisions_for(as_of: date, strategy: Strategy, con: duckdb.DuckDBPyConnectio
     return facts, out
 
 
+def _duck(rows: int):
+    """A DuckDB connection sized to the work: one thread for a few rows (a re-decision of one case
+    must not take every core from the requests beside it), all cores for a batch."""
+    return duckdb.connect(config={"threads": 1}) if rows < 10_000 else duckdb.connect()
+
+
 def apply_decisions(decisions: pa.Table, as_of: date, trigger: str = "daily") -> StrategyRun:
     """Write the decided rows of ``decisions`` (see the module docstring). Call inside a transaction."""
-    con = duckdb.connect()
+    con = _duck(decisions.num_rows)
     con.register("d", decisions)
     version = decisions.column("strategy_version")[0].as_py() if decisions.num_rows else ""
     run = StrategyRun(strategy_version=version, cases=decisions.num_rows)
@@ -193,7 +199,7 @@ def reevaluate_case(case_id: int, trigger: str, as_of: date | None = None, strat
         raise ValueError(f"unknown trigger {trigger!r} (known: {', '.join(sorted(TRIGGERS))})")
     as_of = as_of or timezone.localdate()
     strategy = strategy or active_strategy()[1]
-    con = duckdb.connect()
+    con = _duck(1)
     facts = with_facts(con, read_raw(as_of, [case_id]), as_of, forced=True).to_arrow_table()
     if not facts.num_rows:
         return None

@@ -54,8 +54,9 @@ class Command(BaseCommand):
         parser.add_argument("--teams", type=int, default=25, help="routes: field teams")
         parser.add_argument("--visits", type=int, default=500, help="routes: visits")
         parser.add_argument("--seconds", type=float, default=60.0, help="routes: wall-clock budget")
-        parser.add_argument("--think-ms", type=int, default=1000, help="desk: pause between an agent's steps")
-        parser.add_argument("--processes", type=int, default=4, help="desk: worker processes for the sessions")
+        parser.add_argument("--think-ms", type=int, default=7500,
+                            help="desk: an agent's pause per step (a case every ~2 × this per agent)")
+        parser.add_argument("--processes", type=int, default=5, help="desk: server worker processes")
         parser.add_argument("--database-url", default=None, help="PostgreSQL server to bench on (default: SQLite)")
         parser.add_argument("--threads", type=int, default=2)
         parser.add_argument("--step", choices=["load", "run"], default=None, help=__import__("argparse").SUPPRESS)
