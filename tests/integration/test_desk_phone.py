@@ -386,3 +386,43 @@ def test_scripts_refuse_debt_details_for_third_parties(tmp_path):
         callscripts.load_scripts(str(tmp_path))
     problems = "\n".join(e.value.errors)
     assert "overdue_amount" in problems and "third_party_disclosure" in problems
+
+
+def test_the_database_allows_one_claim_and_one_open_call_per_agent(desk):
+    """The guarantees hold even if two requests of one agent race past the service's own checks:
+    the partial unique constraints refuse the second claim / the second open call."""
+    from django.db import IntegrityError, transaction
+
+    t, a1 = desk["team"], desk["a1"]
+    c1, c2 = make_case(1, team=t, agent=a1), make_case(2, team=t, agent=a1)
+    with frozen(at(10)):
+        services.sync_queue()
+        first = services.get_next(a1)
+        call = services.dial(a1, first.case_id, Case.objects.get(pk=first.case_id).customer.contacts.get().pk)
+        other = c2 if first.case_id == c1.pk else c1
+        with pytest.raises(IntegrityError), transaction.atomic():
+            QueueItem.objects.filter(pk=other.pk).update(state="claimed", claimed_by=a1)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Call.objects.create(case=other, contact=other.customer.contacts.get(), party="debtor", agent=a1,
+                                state="dialing", dialed_at=at(10), decision="allow")
+        again = services.get_next(a1)  # the held case comes back; nothing new is claimed
+        assert again.case_id == first.case_id and again.resumed
+        assert QueueItem.objects.filter(claimed_by=a1, state="claimed").count() == 1
+        assert Call.objects.get(pk=call.call_id).state == "dialing"
+
+
+def test_desk_requests_keep_to_their_round_trip_budget(desk, django_assert_max_num_queries):
+    """Latency under load is mostly round trips to the database (each one waits for a core): the
+    hot requests keep to a budget, so a change that adds queries shows here, not only in the bench.
+    (Counts are for a case with one number, no holds, no restrictions.)"""
+    t, a1 = desk["team"], desk["a1"]
+    c = make_case(1, team=t, agent=a1)
+    with frozen(at(10)):
+        services.sync_queue()
+        with django_assert_max_num_queries(11):  # claim (1 statement + event), case, contacts, gate (5)
+            got = services.get_next(a1)
+        assert got.case_id == c.pk
+        with django_assert_max_num_queries(15):
+            call = services.dial(a1, c.pk, c.customer.contacts.get().pk)
+        with django_assert_max_num_queries(9):
+            services.post_outcome(a1, c.pk, services.OutcomeInput(call.call_id, "call_debtor", "no_answer"))
