@@ -192,3 +192,31 @@ def test_a_third_party_who_refused_is_not_contacted_again(case):
         ContactRestriction.objects.create(contact=emergency, kind="refused", since=_at(9) - dt.timedelta(days=2))
         d = services.check_contact(case=case, channel="phone", contact=emergency, party="emergency", purpose="locate")
     assert d.decision == "deny", d.to_dict()
+
+
+def test_facts_read_everything_that_stands_in_one_statement(case, mobile, django_assert_num_queries):
+    """Restrictions, holds, an accepted legal referral and an open placement come back together
+    (one UNION ALL read, plus the outsourcing notice of the placed case) with their values typed
+    as before: aware times, dates, booleans, the agency's code."""
+    from arrears.apps.legal.models import LegalReferral
+    from arrears.apps.servicing.models import CollectionHold, ContactRestriction
+
+    agency = Agency.objects.create(code="AG-F", name="外包甲", whitelisted=True)
+    Placement.objects.create(case=case, agency=agency, placed_on=DAY - dt.timedelta(days=40),
+                             recalled_on=DAY - dt.timedelta(days=20))
+    Placement.objects.create(case=case, agency=agency, placed_on=DAY - dt.timedelta(days=5))
+    ref = LegalReferral.objects.create(case=case, referred_on=DAY - dt.timedelta(days=2), status="accepted")
+    h1 = CollectionHold.objects.create(customer=case.customer, kind="dispute", since=_at(9) - dt.timedelta(days=1),
+                                       until=_at(9) + dt.timedelta(days=9), breached=True, reference="D-1")
+    ContactRestriction.objects.create(contact=mobile, kind="opted_out", since=_at(8))
+    ContactRestriction.objects.create(contact=mobile, kind="do_not_contact", since=_at(7))
+    contacts = list(case.customer.contacts.all())
+    with django_assert_num_queries(2):  # the standing rows; the placed case's outsourcing notice
+        facts = services.build_facts(case.customer, case, contacts=contacts)
+    hold = next(h for h in facts.holds if h.kind == "dispute")
+    assert (hold.since, hold.until, hold.breached, hold.reference) == (h1.since, h1.until, True, "D-1")
+    lit = next(h for h in facts.holds if h.kind == "litigation")
+    assert lit.reference == f"legal-referral-{ref.pk}" and lit.since == _at(0, 0, DAY - dt.timedelta(days=2))
+    assert facts.assignment.agency == "AG-F" and facts.assignment.since == _at(0, 0, DAY - dt.timedelta(days=5))
+    assert facts.parties["debtor"].do_not_contact
+    assert [(b.medium, b.since) for b in facts.medium_blocks] == [("text", _at(8))]

@@ -28,9 +28,12 @@ consents, recording state.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import BigIntegerField, BooleanField, CharField, DateField, DateTimeField, Value
+from django.db.models.functions import Cast
 
 from arrears.apps.servicing.models import CollectionHold, ContactRestriction
 from django.utils import timezone
@@ -96,6 +99,61 @@ def party_id(party: str, contact_id: int | None) -> str:
     return f"{party}-{contact_id}"
 
 
+class _Standing(NamedTuple):
+    """One row of :func:`_standing`; which fields mean something depends on the tag: ``r``
+    restriction (contact_id, kind, since), ``h`` hold (kind, since, until, breached, reference),
+    ``l`` accepted legal referral (day = referred on), ``p`` open placement (reference = agency
+    code, day = placed on)."""
+
+    tag: str
+    pk: int
+    contact_id: int | None
+    kind: str
+    since: datetime | None
+    until: datetime | None
+    breached: bool | None
+    reference: str
+    day: date | None
+
+
+def _standing(customer: Customer, case: Case | None, contact_ids: list[int]) -> dict[str, list[_Standing]]:
+    """What stands against contacting ``customer`` — restrictions on ``contact_ids``, collection
+    holds, and for ``case`` an accepted legal referral and an open agency placement — read in one
+    statement (``UNION ALL``): the gate runs before every dial, and each round trip to the
+    database counts under load. Rows by tag (``r``, ``h``, ``l``, ``p``), each in a stable order
+    (restrictions by time, the rest by id)."""
+    def none(field):  # a typed NULL: PostgreSQL matches UNION columns by type
+        return Cast(Value(None), output_field=field)
+
+    def tag(t):
+        return Value(t, output_field=CharField())
+
+    parts = [
+        ContactRestriction.objects.filter(contact__in=contact_ids).order_by().values_list(
+            tag("r"), "pk", "contact_id", "kind", "since", none(DateTimeField()), none(BooleanField()),
+            Value("", output_field=CharField()), none(DateField())),
+        CollectionHold.objects.filter(customer=customer).order_by().values_list(
+            tag("h"), "pk", none(BigIntegerField()), "kind", "since", "until", "breached", "reference",
+            none(DateField())),
+    ]
+    if case is not None:
+        parts += [
+            LegalReferral.objects.filter(case=case, status=LegalReferral.Status.ACCEPTED).order_by().values_list(
+                tag("l"), "pk", none(BigIntegerField()), Value("", output_field=CharField()), none(DateTimeField()),
+                none(DateTimeField()), none(BooleanField()), Value("", output_field=CharField()), "referred_on"),
+            Placement.objects.filter(case=case, recalled_on__isnull=True).order_by().values_list(
+                tag("p"), "pk", none(BigIntegerField()), Value("", output_field=CharField()), none(DateTimeField()),
+                none(DateTimeField()), none(BooleanField()), "agency__code", "placed_on"),
+        ]
+    out: dict[str, list[_Standing]] = {"r": [], "h": [], "l": [], "p": []}
+    for row in parts[0].union(*parts[1:], all=True):
+        out[row[0]].append(_Standing(*row))
+    out["r"].sort(key=lambda r: (r.since, r.pk))
+    for t in ("h", "l", "p"):
+        out[t].sort(key=lambda r: r.pk)
+    return out
+
+
 def build_facts(customer: Customer, case: Case | None, *, caller_kind: str = "bank", caller: str | None = None,
                 contacts: list[Contact] | None = None) -> Facts:
     """The gate's facts about ``customer`` (and ``case``) now: parties and contact points with their
@@ -103,8 +161,9 @@ def build_facts(customer: Customer, case: Case | None, *, caller_kind: str = "ba
     agency placement and its outsourcing notice. ``contacts``: the customer's contacts when the
     caller has read them."""
     contacts = list(customer.contacts.all()) if contacts is None else contacts
-    restrictions: dict[int, list[ContactRestriction]] = {}
-    for r in ContactRestriction.objects.filter(contact__in=[c.pk for c in contacts]).order_by("since"):
+    standing = _standing(customer, case, [c.pk for c in contacts])
+    restrictions: dict[int, list[_Standing]] = {}
+    for r in standing["r"]:
         restrictions.setdefault(r.contact_id, []).append(r)
     parties = {"debtor": Party("debtor", "debtor")}
     points = {}
@@ -124,22 +183,21 @@ def build_facts(customer: Customer, case: Case | None, *, caller_kind: str = "ba
                 medium_blocks.append(MediumBlock(OPT_OUT_MEDIUM.get(c.kind, "text"), r.since, str(c.pk)))
     holds: list[Hold] = [
         Hold(h.kind, since=h.since, until=h.until, breached=h.breached, reference=h.reference or f"hold-{h.pk}")
-        for h in CollectionHold.objects.filter(customer=customer)
+        for h in standing["h"]
     ]
     case_state = "open"
     assignment = None
     notice_at = None
     if case is not None:
         tz = ZoneInfo(customer.timezone)
-        for ref in LegalReferral.objects.filter(case=case, status=LegalReferral.Status.ACCEPTED):
-            holds.append(Hold("litigation", since=datetime.combine(ref.referred_on, time(0), tzinfo=tz),
+        for ref in standing["l"]:
+            holds.append(Hold("litigation", since=datetime.combine(ref.day, time(0), tzinfo=tz),
                               reference=f"legal-referral-{ref.pk}"))
         if case.is_closed:
             case_state = "closed"
-        placement = Placement.objects.filter(case=case, recalled_on__isnull=True).select_related("agency").first()
+        placement = standing["p"][0] if standing["p"] else None
         if placement is not None:
-            assignment = Assignment(placement.agency.code,
-                                    datetime.combine(placement.placed_on, time(0), tzinfo=tz))
+            assignment = Assignment(placement.reference, datetime.combine(placement.day, time(0), tzinfo=tz))
         elif caller_kind == "agency" and caller and Placement.objects.filter(
                 case=case, agency__code=caller, recalled_on__isnull=False).exists():
             case_state = "recalled"
