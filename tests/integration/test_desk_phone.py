@@ -419,7 +419,7 @@ def test_desk_requests_keep_to_their_round_trip_budget(desk, django_assert_max_n
     c = make_case(1, team=t, agent=a1)
     with frozen(at(10)):
         services.sync_queue()
-        with django_assert_max_num_queries(8):  # claim (1 statement + its event), case, contacts, gate (2)
+        with django_assert_max_num_queries(9):  # agent lock, claim (+ its event), case, contacts, gate (2)
             got = services.get_next(a1)
         assert got.case_id == c.pk
         with django_assert_max_num_queries(12):

@@ -1,8 +1,9 @@
 """Bulk movement of rows between the database of record and the vectorised engine.
 
 One mechanism for every bulk write of the project (intake, daily run, benchmark set-up): rows go
-in with ``COPY … FROM STDIN`` on PostgreSQL and ``executemany`` inside the caller's transaction on
-SQLite; updates go through a temporary table and one ``UPDATE … FROM`` statement (SQLite ≥ 3.33
+in with ``COPY … FROM STDIN`` on PostgreSQL (below :data:`SMALL` rows — a request's timeline
+event — one pipelined ``executemany`` INSERT instead: a COPY costs extra round trips) and
+``executemany`` inside the caller's transaction on SQLite; updates go through a temporary table and one ``UPDATE … FROM`` statement (SQLite ≥ 3.33
 and PostgreSQL both support it). Never a row-at-a-time ORM save.
 
 Values: ``Decimal`` for money, ``datetime.date`` for dates, aware ``datetime`` for instants, or
@@ -21,8 +22,9 @@ import pyarrow as pa
 from django.db import connection
 
 BATCH = 20_000
-#: below this many rows :func:`bulk_insert` uses one multi-row INSERT on PostgreSQL, not ``COPY``
-#: (a ``COPY`` costs extra round trips: worth it for a batch, not for a request's one event)
+#: below this many rows :func:`bulk_insert` uses ``executemany`` INSERT (psycopg pipelines it) on
+#: PostgreSQL, not ``COPY`` (a ``COPY`` costs extra round trips: worth it for a batch, not for a
+#: request's one event)
 SMALL = 64
 
 
@@ -59,7 +61,7 @@ def bulk_insert(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
         if vendor() == "postgresql":
             it = iter(rows)
             head = list(itertools.islice(it, SMALL))
-            if len(head) < SMALL:  # a few rows (a timeline event of a request): one INSERT round trip
+            if len(head) < SMALL:  # a few rows (a timeline event of a request): no COPY
                 if head:
                     cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})",
                                     head)

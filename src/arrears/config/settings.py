@@ -85,8 +85,9 @@ INSTALLED_APPS = [
 ]
 
 # Background work (DESIGN §3): Django's tasks framework (django-tasks backport). Production and the
-# demo use the database backend with a worker process (`arrears db_worker`); the test suite sets
-# ARREARS_TASKS_BACKEND=django_tasks.backends.immediate.ImmediateBackend (eager).
+# demo use the database backend with a worker process (`arrears db_worker`, which `arrears demo`
+# starts beside the server); ARREARS_TASKS_BACKEND=django_tasks.backends.immediate.ImmediateBackend
+# runs tasks eagerly (tests ask for it with the `immediate_tasks` fixture).
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("ARREARS_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),

@@ -5,9 +5,11 @@ backend with its worker) on a fresh database loaded with ``--cases`` open phone 
 
 **The server**: ``--processes`` worker processes (default 5, the usual 2 × cores + 1 of a web
 server on this 2-core machine), each serving one request at a time with its own database
-connection — the desk services exactly as the API calls them, with the user loaded afresh per
-request (as the authentication middleware does), minus HTTP parsing. Beside them runs the task
-worker (``db_worker``) that re-decides the strategy after outcomes.
+connection. A request is the desk service the API view calls (``get_next``, ``dial``,
+``post_outcome``) with the user loaded afresh (as the authentication middleware does): the
+figures are the service layer's — HTTP parsing, the session lookup, the middleware stack and DRF
+serialisation are not in them. Beside the workers runs the task worker (``db_worker``) that
+re-decides the strategy after outcomes.
 
 **The agents**: ``--agents`` concurrent sessions (one client thread each) loop *get-next → read
 the workspace → dial (through the gate) → talk → post the outcome → wrap up* for ``--seconds``.
@@ -38,7 +40,6 @@ import json
 import os
 import random
 import secrets
-import statistics
 import subprocess
 import sys
 import threading
@@ -197,6 +198,8 @@ def _answer(op: str, agent_id: int, *args):
             return True
     except services.DeskError as exc:
         return ("error", exc.code)
+    except ValueError as exc:  # another refusal (a promise the payments rules refuse …)
+        return ("error", type(exc).__name__)
     raise ValueError(op)
 
 
@@ -233,36 +236,39 @@ def _sessions(agent_ids: list[int], seconds: float, think_ms: int, servers: int,
         mine_lat: dict[str, list[float]] = defaultdict(list)
         mine_claims, mine_err = [], defaultdict(int)
         time.sleep(rnd.random() * think_ms / 1000)  # the sessions start spread over one pause
-        try:
-            while time.monotonic() < stop_at:
+        pause = think_ms / 1000
+        while time.monotonic() < stop_at:
+            try:
                 got, dt = call("next", agent_id)
                 claimed_at = time.time()
                 mine_lat["get_next"].append(dt)
                 if got is None:
-                    time.sleep(think_ms / 1000)
+                    time.sleep(pause)
                     continue
                 case_id, contact_id = got
-                time.sleep(think_ms / 1000 * rnd.random())  # reading the workspace
+                time.sleep(pause * rnd.random())  # reading the workspace (a pause: no request is timed)
                 call_id, dt = call("dial", agent_id, case_id, contact_id)
-                if isinstance(call_id, tuple):  # refused
-                    mine_err[call_id[1]] += 1
+                if isinstance(call_id, tuple):  # refused: give the case back, as an agent would
+                    mine_err[f"dial_{call_id[1]}"] += 1
                     call("release", agent_id, case_id)
                     mine_claims.append((case_id, agent_id, claimed_at, time.time()))
+                    time.sleep(pause)
                     continue
                 mine_lat["dial"].append(dt)
-                time.sleep(think_ms / 1000 * rnd.random())  # the call
+                time.sleep(pause * rnd.random())  # the call
                 code = rnd.choice(results)
                 released_before = time.time()
                 out, dt = call("outcome", agent_id, case_id, call_id, code)
-                if isinstance(out, tuple):
-                    mine_err[out[1]] += 1
                 mine_lat["outcome"].append(dt)
                 if code == "promise_to_pay":
                     mine_lat["outcome_promise"].append(dt)
+                if isinstance(out, tuple):  # refused: counted; the session carries on after a pause
+                    mine_err[f"outcome_{out[1]}"] += 1
                 mine_claims.append((case_id, agent_id, claimed_at, released_before))
-                time.sleep(think_ms / 1000)  # wrap-up
-        except Exception as exc:  # pragma: no cover - reported, not hidden
-            mine_err[type(exc).__name__] += 1
+                time.sleep(pause)  # wrap-up
+            except Exception as exc:  # pragma: no cover - counted and reported, the session goes on
+                mine_err[type(exc).__name__] += 1
+                time.sleep(pause)
         with lock:
             for k, v in mine_lat.items():
                 lat[k].extend(v)
@@ -340,6 +346,7 @@ def _task_figures() -> dict:
     lags = [(f - e).total_seconds() for _, e, f in rows if f is not None]
     return {"reevaluations_queued": len(rows),
             "reevaluations_failed": sum(1 for st, _, _ in rows if st == "FAILED"),
+            "reevaluations_unfinished": sum(1 for st, _, _ in rows if st not in ("SUCCESSFUL", "FAILED")),
             "reevaluation_lag_p50_s": round(_pct(lags, 50) / 1000, 2),
             "reevaluation_lag_p99_s": round(_pct(lags, 99) / 1000, 2)}
 
@@ -421,9 +428,11 @@ def command(cmd, opts, fresh_database) -> None:
             payload = json.loads([ln for ln in proc.stdout.splitlines() if ln.startswith("{")][-1])
         finally:
             cleanup()
-    rep.result(payload, f"{n:,} cases, {agents} agents: get-next p50 {payload.get('get_next_p50_ms')} ms / p99 "
-                        f"{payload.get('get_next_p99_ms')} ms, outcome p99 {payload.get('outcome_p99_ms')} ms, "
-                        f"{payload['throughput_ops_per_s']} ops/s, double assignments "
+    rep.result(payload, f"{n:,} cases, {agents} agents at {payload['think_ms']} ms a step "
+                        f"({payload['throughput_ops_per_s']} requests/s): get-next p50 "
+                        f"{payload.get('get_next_p50_ms')} ms / p99 {payload.get('get_next_p99_ms')} ms, dial p99 "
+                        f"{payload.get('dial_p99_ms')} ms, outcome p99 {payload.get('outcome_p99_ms')} ms, "
+                        f"double assignments "
                         f"{payload['double_assignments']}")
 
 

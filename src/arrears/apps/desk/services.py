@@ -4,9 +4,10 @@ callbacks, number statuses, third-party restrictions and reassignment.
 * :func:`sync_queue` mirrors the strategy's decisions into :class:`~.models.QueueItem` (bulk).
 * :func:`get_next` gives the calling agent the next case, atomically: their own allocated cases
   first, then their team's pool, in queue order (callbacks due, promise follow-ups, then strategy
-  priority, score, DPD). On PostgreSQL the row is taken with ``SELECT … FOR UPDATE SKIP LOCKED`` and
-  the claim is a conditional update, so no two agents ever get the same case; an agent's own
-  requests are serialised on their user row (a double click does not claim two cases). The case the
+  priority, score, DPD). The claim is one statement, ``UPDATE … WHERE case_id = (SELECT … FOR
+  UPDATE SKIP LOCKED LIMIT 1) RETURNING`` (PostgreSQL), so no two agents ever get the same case and
+  none waits for another; an agent's own requests are serialised on their user row and the database
+  allows one claimed case per agent (a double click does not claim two cases). The case the
   gate would not let anyone phone now is deferred to when it may (``desk_deferred``) and the next
   one is tried.
 * :func:`dial` asks the compliance gate (:func:`arrears.apps.compliance.services.check_contact`)
@@ -34,7 +35,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Prefetch, Q, QuerySet, Subquery
+from django.db.models import Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from arrears.apps.audit.services import record
@@ -87,14 +88,6 @@ class DialRefused(DeskError):
 # ---------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------
-
-
-def team_of(user) -> int | None:
-    prof = getattr(user, "staff_profile", None) if user is not None else None
-    try:
-        return prof.team_id if prof is not None else None
-    except Exception:  # pragma: no cover - RelatedObjectDoesNotExist
-        return None
 
 
 def _team_id(user) -> int | None:
@@ -161,8 +154,14 @@ def phone_decision(case: Case, contact: Contact, at: datetime, *, purpose: str =
     return decide(action, facts, history, gate.default_pack(), now)
 
 
-def number_status(contact_id: int) -> str:
-    return NumberState.objects.filter(contact_id=contact_id).values_list("status", flat=True).first() or "unverified"
+def _violates(exc: IntegrityError, constraint: str, sqlite_columns: str) -> bool:
+    """Is ``exc`` the violation of unique constraint ``constraint``? PostgreSQL names it; SQLite
+    names the constrained column(s) (``table.column``) in its message."""
+    diag = getattr(getattr(exc, "__cause__", None), "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    if name:
+        return name == constraint
+    return constraint in str(exc) or f"UNIQUE constraint failed: {sqlite_columns}" in str(exc)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -295,8 +294,8 @@ def _claim(agent, now: datetime) -> tuple[int | None, bool]:
     """One claim: the agent's own next case, else their team pool's, taken and moved to
     ``claimed`` in one statement each. An agent who already holds a case (a double click, a
     second tab) gets that case again: the database allows one claimed item per agent
-    (``desk_q_one_claim``), so a second claim fails and the held case is returned. Returns
-    ``(case_id, resumed)``."""
+    (``desk_q_one_claim``), so a second claim fails and the held case is returned; the agent's
+    own requests are serialised on their user row. Returns ``(case_id, resumed)``."""
     from arrears.apps.users.models import StaffProfile
 
     day = timezone.localdate(now)
@@ -306,6 +305,9 @@ def _claim(agent, now: datetime) -> tuple[int | None, bool]:
     picks = [(base.filter(agent_id=agent.pk), False), (base.filter(agent__isnull=True, team_id=team), True)]
     try:
         with transaction.atomic():
+            # one agent's requests take turns (a double click, two tabs): the second waits for the
+            # first to commit and then finds the case it holds — never "nothing to call"
+            get_user_model().objects.select_for_update().filter(pk=agent.pk).values_list("pk", flat=True).first()
             for pick, pooled in picks:
                 extra = {"agent_id": agent.pk} if pooled else {}
                 case_id = _move_item(pick, "ready", "claimed", actor_id=agent.pk, kind="desk_claimed", as_of=day,
@@ -318,8 +320,9 @@ def _claim(agent, now: datetime) -> tuple[int | None, bool]:
                     record_events([EventRow(case_id, "assigned", day, actor_id=agent.pk,
                                             data={"from": prev, "to": agent.pk, "by": "desk_get_next"})])
                 return case_id, False
-    except IntegrityError:  # the agent holds a case already (desk_q_one_claim): nothing was written
-        pass
+    except IntegrityError as exc:  # the agent holds a case already (desk_q_one_claim): nothing was written
+        if not _violates(exc, "desk_q_one_claim", "desk_queueitem.claimed_by_id"):
+            raise
     held = QueueItem.objects.filter(claimed_by_id=agent.pk, state="claimed").values_list("case_id", flat=True).first()
     return (held, True) if held is not None else (None, False)
 
@@ -531,7 +534,9 @@ def dial(agent, case_id: int, contact_id: int, *, purpose: str | None = None, no
                                         data={"call": call.pk, "contact": contact.pk, "party": contact.party,
                                               "purpose": purpose, "decision": decision.decision,
                                               "rule_ids": decision.rule_ids, "dialer": dialer.name})])
-    except IntegrityError:  # another request of this agent dialed meanwhile: nothing of this one was written
+    except IntegrityError as exc:  # another request of this agent dialed meanwhile: nothing of this one was written
+        if not _violates(exc, "desk_call_one_open", "desk_call.agent_id"):
+            raise
         raise open_call_refusal() or DeskError("call_open", "post the outcome of the open call first",
                                                "case_id") from None
     if refused is not None:

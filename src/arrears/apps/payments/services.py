@@ -25,7 +25,6 @@ the original oldest unpaid due date; a closed case is followed by a new one).
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -52,7 +51,6 @@ from arrears.rules.products import load_product
 
 from .models import AccountPosition, BalanceAdjustment, Payment, PromiseToPay
 
-log = logging.getLogger("arrears.payments")
 
 REASON_PAID = gettext_noop("还款入账：欠款已全部结清")
 REASON_CURED = gettext_noop("还款入账：逾期已全部还清（出催）")

@@ -480,7 +480,7 @@ def queue_for_case(case: Case, template_code: str, *, actor=None, now: datetime 
 
 
 def _kick() -> None:
-    """Ask the worker to dispatch (eager in tests; the database queue in production)."""
+    """Ask the worker to dispatch (the database queue in production; eager with the immediate backend)."""
     from .tasks import dispatch_outbox
 
     try:

@@ -1,5 +1,5 @@
 """Background work of the SMS channel (django-tasks; the database backend and ``arrears db_worker``
-in production, eager in tests).
+in production; the suite runs it eagerly where a test asks for the ``immediate_tasks`` fixture).
 
 ``dispatch_outbox`` is enqueued after every commit that queues messages. When messages are left
 waiting for a later time (outside the debtor's window, a daily cap, a retry backoff) and the backend

@@ -1,5 +1,6 @@
 """Background re-decisions of the strategy (django-tasks: the database backend and
-``arrears db_worker`` in production and the demo, eager in tests).
+``arrears db_worker`` in production and the demo; eager with the immediate backend, as in the
+tests that ask for the ``immediate_tasks`` fixture).
 
 An event that changes what the strategy would decide for one case — a payment posted, a promise
 taken or broken, a visit reported, a hold opened, a number found invalid — asks for a re-decision

@@ -62,7 +62,10 @@ def user_roles(user) -> list[Role]:
 
 def forget_roles(user) -> None:
     """Drop the roles :func:`user_roles` keeps on ``user`` (call after changing their groups)."""
-    user.__dict__.pop("_arrears_roles", None)
+    try:
+        del user._arrears_roles  # (works through a lazy request.user too)
+    except AttributeError:
+        pass
 
 
 def ensure_demo_users(password: str | None = None) -> list[tuple[str, str, str | None]]:
