@@ -426,3 +426,19 @@ def test_desk_requests_keep_to_their_round_trip_budget(desk, django_assert_max_n
             call = services.dial(a1, c.pk, c.customer.contacts.get().pk)
         with django_assert_max_num_queries(9):
             services.post_outcome(a1, c.pk, services.OutcomeInput(call.call_id, "call_debtor", "no_answer"))
+
+
+def test_only_the_holder_releases_a_case(desk):
+    t, a1, a2 = desk["team"], desk["a1"], desk["a2"]
+    c = make_case(1, team=t, agent=a1)
+    with frozen(at(10)):
+        services.sync_queue()
+        assert services.get_next(a1).case_id == c.pk
+        with pytest.raises(services.DeskError) as e:
+            services.release(a2, c.pk)
+        assert e.value.code == "not_claimed"
+        assert QueueItem.objects.get(pk=c.pk).claimed_by == a1
+        services.release(a1, c.pk, reason="wrong team")
+    item = QueueItem.objects.get(pk=c.pk)
+    assert item.state == "ready" and item.claimed_by is None
+    assert CaseEvent.objects.filter(case=c, kind="desk_released", data__reason="wrong team").exists()

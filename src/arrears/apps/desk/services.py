@@ -394,12 +394,11 @@ def release(agent, case_id: int, *, now: datetime | None = None, reason: str = "
     with transaction.atomic():
         if Call.objects.filter(agent=agent, case_id=case_id, state="dialing").exists():
             raise DeskError("call_open", "post the outcome of the open call first", "case_id")
-        item = QueueItem.objects.filter(pk=case_id, state="claimed", claimed_by=agent).first()
-        if item is None:
+        moved = _move_item(case_id, "claimed", "ready", actor_id=agent.pk, kind="desk_released",
+                           as_of=timezone.localdate(now), data={"reason": reason[:200]}, holder=agent.pk,
+                           claimed_by_id=None, claimed_at=None, available_at=now)
+        if moved is None:
             raise DeskError("not_claimed", f"case {case_id} is not held by you", "case_id")
-        _move_item(case_id, "claimed", "ready", actor_id=agent.pk, kind="desk_released",
-                   as_of=timezone.localdate(now), data={"reason": reason[:200]}, claimed_by_id=None,
-                   claimed_at=None, available_at=now)
 
 
 # ---------------------------------------------------------------------------------------------
