@@ -405,7 +405,7 @@ def command(cmd, opts, fresh_database) -> None:
     from django.core.management.base import CommandError
 
     rep = Reporter(opts["json"], "bench desk", cmd.stdout)
-    n, agents = opts["cases"], opts["agents"]
+    n, agents = opts["cases"], opts["agents"] or 300
     with rep.running():
         url, cleanup = fresh_database(opts["database_url"], n)
         try:

@@ -40,25 +40,29 @@ def _child(args: list[str], url: str) -> dict:
 
 
 class Command(BaseCommand):
-    help = "Benchmarks: `bench daily_run --accounts N`, `bench compliance [--decisions N]`."
+    help = ("Benchmarks (figures printed, not asserted): daily_run, compliance, strategy, routes, desk, sms. "
+            "Defaults are shown per option.")
 
     def add_arguments(self, parser):
+        parser.formatter_class = __import__("argparse").ArgumentDefaultsHelpFormatter
         parser.add_argument("target", choices=["daily_run", "compliance", "strategy", "routes", "desk", "sms"])
-        parser.add_argument("--cases", type=int, default=1_000_000, help="strategy: open cases")
-        parser.add_argument("--agents", type=int, default=600, help="strategy: agents")
+        parser.add_argument("--cases", type=int, default=1_000_000, help="strategy, desk: open cases")
+        parser.add_argument("--agents", type=int, default=None,
+                            help="strategy: agents (default 600); desk: concurrent agent sessions (default 300)")
         parser.add_argument("--repeat", type=int, default=2, help="strategy: runs (the best is reported)")
         parser.add_argument("--decisions", type=int, default=10_000, help="compliance: decisions to time (≥ 10,000)")
-        parser.add_argument("--accounts", type=int, default=1_000_000)
-        parser.add_argument("--json", action="store_true")
+        parser.add_argument("--accounts", type=int, default=1_000_000, help="daily_run: card accounts")
+        parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
         parser.add_argument("--messages", type=int, default=100_000, help="sms: messages through the local SMPP server")
         parser.add_argument("--teams", type=int, default=25, help="routes: field teams")
         parser.add_argument("--visits", type=int, default=500, help="routes: visits")
-        parser.add_argument("--seconds", type=float, default=60.0, help="routes: wall-clock budget")
+        parser.add_argument("--seconds", type=float, default=60.0,
+                            help="routes: wall-clock budget of the solver; desk: how long the sessions run")
         parser.add_argument("--think-ms", type=int, default=7500,
                             help="desk: an agent's pause per step (a case every ~2 × this per agent)")
         parser.add_argument("--processes", type=int, default=5, help="desk: server worker processes")
         parser.add_argument("--database-url", default=None, help="PostgreSQL server to bench on (default: SQLite)")
-        parser.add_argument("--threads", type=int, default=2)
+        parser.add_argument("--threads", type=int, default=2, help="daily_run: DuckDB threads")
         parser.add_argument("--step", choices=["load", "run"], default=None, help=__import__("argparse").SUPPRESS)
         parser.add_argument("--parquet", default=None, help=__import__("argparse").SUPPRESS)
 
@@ -141,7 +145,7 @@ class Command(BaseCommand):
         with rep.running():
             for i in range(max(1, opts["repeat"])):
                 rep.step(f"run {i + 1}: strategy + allocation for {opts['cases']:,} cases")
-                runs.append(bench_allocation(opts["cases"], opts["agents"], verbose=False))
+                runs.append(bench_allocation(opts["cases"], opts["agents"] or 600, verbose=False))
         best = min(runs, key=lambda r: r["total_s"])
         payload = {**best, "runs_total_s": [r["total_s"] for r in runs], "target_s": 5.0,
                    "within_target": best["total_s"] <= 5.0}
