@@ -39,6 +39,12 @@ class Case(models.Model):
     total_balance = models.DecimalField(_("欠款余额"), **MONEY)
     overdue_amount = models.DecimalField(_("逾期金额"), **MONEY, default=0)
     currency = models.CharField(_("币种"), max_length=3, default="CNY")
+    #: the case's figures per currency, never summed across currencies:
+    #: ``{"CNY": {"overdue": "100.00", "balance": "1200.00"}, "USD": {...}}`` (Decimal strings, major
+    #: units). ``overdue_amount`` / ``total_balance`` / ``currency`` above are the figures of the
+    #: case's primary currency (the one with the largest overdue amount; ties: alphabetical), used
+    #: for sorting and thresholds; pages, SMS, scripts and boards show every currency from here.
+    amounts = models.JSONField(_("分币种金额"), default=dict, blank=True, db_default={})
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases",
         verbose_name=_("催收员"),
