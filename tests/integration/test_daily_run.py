@@ -17,7 +17,7 @@ from django.core.management.base import CommandError
 from arrears.apps.cases.models import Case, CaseEvent
 from arrears.apps.payments.models import Payment
 from arrears.apps.portfolio.models import BucketHistory, CardAccount, Customer, DailyRun, ImportBatch, Statement
-from arrears.batch.daily import RunError, run_daily
+from arrears.pipeline.daily import RunError, run_daily
 
 pytestmark = pytest.mark.django_db
 
@@ -211,7 +211,7 @@ def test_customer_with_nothing_overdue_gets_no_case(tmp_path, settings):
         acct("A4", "C3", "300.00", "0.00", ""),
     ])
     import_(d, "2026-11-30")
-    settings.ARREARS_OVERDUE_TOLERANCE = "10.00"               # 容差还款: 8.00 counts as paid
+    settings.ARREARS_REPAYMENT_TOLERANCE = "10.00"               # 容差还款: 8.00 counts as paid
     r = run_daily(date(2026, 11, 30))
     assert r.buckets["M2"] == 1 and r.buckets["M1"] == 1      # the card system's status is kept
     assert r.cases_opened == 0 and not Case.objects.exists()

@@ -19,7 +19,7 @@ from arrears.apps.servicing.models import CollectionHold
 from arrears.apps.strategy import services
 from arrears.apps.strategy.models import StrategyDecision, StrategyVersion
 from arrears.apps.users.models import StaffProfile, Team
-from arrears.batch.daily import run_daily
+from arrears.pipeline.daily import run_daily
 from arrears.rules.strategy_loader import DEFAULT_STRATEGY
 
 from .test_daily_run import acct, import_, write_extract

@@ -12,7 +12,7 @@ from arrears.apps.payments.models import Payment
 from arrears.apps.portfolio.intake.uci import read_uci
 from arrears.apps.portfolio.models import BucketHistory, CardAccount, Contact, Customer, Statement
 from arrears.apps.portfolio.services import load_extract
-from arrears.batch.daily import run_daily
+from arrears.pipeline.daily import run_daily
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 

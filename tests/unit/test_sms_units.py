@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 
 from arrears.apps.sms import policy as pol
-from arrears.apps.sms import segments, templating
+from arrears.apps.sms import templating
+from arrears.integrations import sms_segments as segments
 from arrears.domain.errors import RuleDataError
 
 P = pol.policy()

@@ -112,9 +112,10 @@ def load_portfolio(path: Path) -> dict:
             CardAccount._meta.db_table,
             ("id", "customer_id", "external_id", "product_code", "currency", "credit_limit", "balance", "principal",
              "interest", "fees", "minimum_due", "overdue_amount", "oldest_unpaid_due_date", "due_day", "opened_on",
-             "as_of_extract", "dpd", "bucket", "last_run_as_of"),
+             "as_of_extract", "dpd", "bucket", "last_run_as_of", "extract_overdue_amount",
+             "extract_oldest_unpaid_due_date"),
             ((i, c, f"BENCH-A{i:010d}", "BENCH", "TWD", lim, bal, bal, 0, 0, 0, od, d, 25, None, AS_OF, 0, "M0",
-              None)
+              None, od, d)
              for i, c, lim, bal, d, od in dbio.iter_arrow_rows(accounts.to_arrow_table())),
         )
     if connection.vendor == "postgresql":

@@ -160,6 +160,9 @@ def decide(con: duckdb.DuckDBPyConnection, facts: duckdb.DuckDBPyRelation, strat
             rule_whens.append(f"WHEN {at} THEN {_q(ladder.otherwise.id)}")
         arm_whens.append(f"WHEN f.segment_ = {_q(seg.name)} THEN {_q(seg.arms[-1].name)}")
     key = _q(strategy.key)
+    # the next DPD at which a condition changes its answer (domain.strategy.next_review)
+    steps = " ".join(f"WHEN dpd < {t} THEN {t}" for t in strategy.dpd_thresholds())
+    next_threshold = f"(CASE {steps} ELSE NULL END)" if steps else "NULL"
     con.register("__strategy_rules", rule_table(strategy))
     con.register("__strategy_facts", facts)
     sql = f"""
@@ -189,8 +192,10 @@ def decide(con: duckdb.DuckDBPyConnection, facts: duckdb.DuckDBPyRelation, strat
            CASE WHEN due THEN coalesce(r_stage, stage) ELSE stage END AS stage,
            CASE WHEN due AND coalesce(r_stage, stage) <> stage THEN DATE '{as_of.isoformat()}'
                 ELSE stage_since END AS stage_since,
-           CASE WHEN due THEN DATE '{as_of.isoformat()}' + CAST(r_review AS INTEGER) ELSE next_review_on END
-               AS next_review_on,
+           CASE WHEN due THEN least(DATE '{as_of.isoformat()}' + CAST(r_review AS INTEGER),
+                                    coalesce(DATE '{as_of.isoformat()}' + CAST({next_threshold} - dpd AS INTEGER),
+                                             DATE '{as_of.isoformat()}' + CAST(r_review AS INTEGER)))
+                ELSE next_review_on END AS next_review_on,
            due AS decided,
            (due AND coalesce(r_stage, stage) <> stage) AS stage_changed,
            CASE WHEN due THEN {key} ELSE strategy_version END AS strategy_version,

@@ -18,6 +18,8 @@ from decimal import Decimal
 
 import duckdb
 
+from arrears.domain import cases as case_rules
+from arrears.domain import delinquency as dlq_rules
 from arrears.domain.buckets import BucketLadder
 
 
@@ -27,13 +29,7 @@ def _lit(d: date) -> str:
 
 def bucket_sql(ladder: BucketLadder, column: str) -> str:
     """A SQL ``CASE`` giving the bucket name of the DPD in ``column`` (same ladder as the domain)."""
-    whens = []
-    for b in ladder.buckets:
-        if b.max_dpd is None:
-            whens.append(f"WHEN {column} >= {b.min_dpd} THEN '{b.name}'")
-        else:
-            whens.append(f"WHEN {column} BETWEEN {b.min_dpd} AND {b.max_dpd} THEN '{b.name}'")
-    return "CASE " + " ".join(whens) + " END"
+    return case_rules.bucket_sql(ladder, column)
 
 
 def bucket_rank_sql(ladder: BucketLadder, column: str) -> str:
@@ -75,21 +71,10 @@ def with_roll(accounts: duckdb.DuckDBPyRelation, ladder: BucketLadder) -> duckdb
 def customer_positions(
     accounts: duckdb.DuckDBPyRelation, ladder: BucketLadder, tolerance: Decimal = Decimal("0.00")
 ) -> duckdb.DuckDBPyRelation:
-    """One row per customer: ``max_dpd``, ``bucket`` (of the worst account), ``total_balance``
-    (sum of positive balances), ``overdue_amount``, ``currency``, ``delinquent``: worked as a
-    case (:func:`arrears.domain.delinquency.needs_collection`: max_dpd > 0 and overdue amount
-    above ``tolerance``)."""
-    agg = accounts.aggregate(
-        "customer_id, max(dpd)::INTEGER AS max_dpd, "
-        "sum(greatest(balance, 0))::DECIMAL(16,2) AS total_balance, "
-        "sum(overdue_amount)::DECIMAL(16,2) AS overdue_amount, min(currency) AS currency",
-        "customer_id",
-    )
-    tol = Decimal(tolerance).quantize(Decimal("0.01"))
-    return agg.project(
-        f"*, {bucket_sql(ladder, 'max_dpd')} AS bucket, "
-        f"(max_dpd > 0 AND overdue_amount > {tol}::DECIMAL(16,2)) AS delinquent"
-    )
+    """One row per customer (:func:`arrears.domain.cases.POSITIONS_SQL`): ``max_dpd``, ``bucket``,
+    the primary ``currency`` and its ``total_balance`` / ``overdue_amount``, ``amounts`` per
+    currency (JSON text, never summed across currencies) and ``delinquent``."""
+    return accounts.query("acc_positions_in", case_rules.POSITIONS_SQL("acc_positions_in", ladder, tolerance))
 
 
 def delinquency(accounts: duckdb.DuckDBPyRelation, as_of: date, ladder: BucketLadder) -> duckdb.DuckDBPyRelation:
@@ -100,22 +85,38 @@ def delinquency(accounts: duckdb.DuckDBPyRelation, as_of: date, ladder: BucketLa
 def case_actions(
     positions: duckdb.DuckDBPyRelation, open_cases: duckdb.DuckDBPyRelation
 ) -> duckdb.DuckDBPyRelation:
-    """Join today's customer positions with the open cases.
+    """Today's customer positions joined with the open cases, with ``action`` open / close / update /
+    none (:func:`arrears.domain.cases.CASE_ACTIONS_SQL`). ``open_cases`` has ``case_id, customer_id,
+    status, case_bucket, case_max_dpd, case_balance, case_overdue, case_amounts``."""
+    name = f"open_cases_{id(open_cases)}"
+    open_cases.create_view(name, replace=True)
+    return positions.query("positions_in", case_rules.CASE_ACTIONS_SQL("positions_in", name))
 
-    ``open_cases`` has ``case_id, customer_id, status, case_bucket, case_max_dpd, case_balance,
-    case_overdue``. Adds ``action``: ``open`` (delinquent, no open case), ``close`` (open case,
-    customer no longer delinquent: cured), ``update`` (open case whose figures changed) or
-    ``none``.
-    """
-    p = positions.filter("delinquent").set_alias("p")
-    c = open_cases.set_alias("c")
-    joined = p.join(c, "p.customer_id = c.customer_id", how="outer")
-    return joined.project(
-        "coalesce(p.customer_id, c.customer_id) AS customer_id, c.case_id, c.status, "
-        "p.max_dpd, p.bucket, p.total_balance, p.overdue_amount, p.currency, c.case_bucket, "
-        "CASE WHEN c.case_id IS NULL THEN 'open' "
-        "WHEN p.customer_id IS NULL THEN 'close' "
-        "WHEN p.max_dpd IS DISTINCT FROM c.case_max_dpd OR p.bucket IS DISTINCT FROM c.case_bucket "
-        "  OR p.total_balance IS DISTINCT FROM c.case_balance OR p.overdue_amount IS DISTINCT FROM c.case_overdue "
-        "THEN 'update' ELSE 'none' END AS action"
+
+def with_overdue_from_items(
+    con: duckdb.DuckDBPyConnection,
+    accounts: duckdb.DuckDBPyRelation,
+    statements: duckdb.DuckDBPyRelation,
+    credits: duckdb.DuckDBPyRelation,
+    as_of: date,
+) -> duckdb.DuckDBPyRelation:
+    """Replace ``oldest_unpaid_due_date`` and ``overdue_amount`` by their values as of ``as_of``,
+    worked out from the extract's own figures (``extract_date, extract_overdue, extract_oldest``),
+    the statements' minimums (``account_id, due_date, minimum_due``) and what counts as paid
+    (``credits``: ``account_id, local_date, amount, until, kind``): the set-based side of
+    :mod:`arrears.domain.delinquency` (``DUE_ITEMS_SQL``, ``POOL_SQL``, ``DELINQUENCY_SQL``)."""
+    key = id(accounts)
+    names = {"acc": f"dl_acc_{key}", "st": f"dl_st_{key}", "cr": f"dl_cr_{key}"}
+    accounts.create_view(names["acc"], replace=True)
+    statements.create_view(names["st"], replace=True)
+    credits.create_view(names["cr"], replace=True)
+    con.sql(dlq_rules.DUE_ITEMS_SQL(names["acc"], names["st"])).create_view(f"dl_items_{key}", replace=True)
+    con.sql(dlq_rules.POOL_SQL(names["cr"], names["acc"], as_of)).create_view(f"dl_pool_{key}", replace=True)
+    dl = con.sql(dlq_rules.DELINQUENCY_SQL(f"dl_items_{key}", f"dl_pool_{key}", as_of)).set_alias("dl")
+    cols = [c for c in accounts.columns if c not in ("oldest_unpaid_due_date", "overdue_amount")]
+    a = accounts.set_alias("a")
+    return a.join(dl, "a.account_id = dl.account_id", how="left").project(
+        ", ".join(f"a.{c}" for c in cols)
+        + ", dl.oldest_unpaid_due_date AS oldest_unpaid_due_date, "
+          "coalesce(dl.overdue_amount, 0)::DECIMAL(16,2) AS overdue_amount"
     )

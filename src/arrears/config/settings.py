@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "arrears.apps.servicing",
     "arrears.apps.ops",
     "arrears.apps.audit",
+    "arrears.pipeline",
     "arrears.apps.compliance",
     "arrears.apps.strategy",
     "arrears.apps.desk",
@@ -197,10 +198,6 @@ LOGGING = {
     "loggers": {"arrears": {"handlers": ["stderr"], "level": os.environ.get("ARREARS_LOG_LEVEL", "INFO")}},
 }
 
-#: A customer whose overdue amount is at or below this (in the case currency) is not worked as a
-#: case (容差还款, PBoC 银发〔2016〕111号); issuers commonly set 10.00.
-ARREARS_OVERDUE_TOLERANCE = os.environ.get("ARREARS_OVERDUE_TOLERANCE", "0.00")
-
 #: Rule data (bucket ladder, strategies, compliance packs) shipped with the package.
 RULES_DIR = PACKAGE_DIR / "rules"
 #: Reference data shipped with the package (UCI portfolio, Shenzhen districts).
@@ -293,8 +290,10 @@ ARREARS_PTP_GRACE_DAYS = int(os.environ.get("ARREARS_PTP_GRACE_DAYS", 2))
 ARREARS_PLAN_GRACE_DAYS = int(os.environ.get("ARREARS_PLAN_GRACE_DAYS", 5))
 #: After a payoff, a residual owed at or below this is written off (with an event), not left open.
 ARREARS_RESIDUAL_WRITE_OFF = _Decimal(os.environ.get("ARREARS_RESIDUAL_WRITE_OFF", "1.00"))
-#: An overdue remainder at or below this does not keep a customer in collections (容差还款).
-ARREARS_CURE_TOLERANCE = _Decimal(os.environ.get("ARREARS_CURE_TOLERANCE", "0.00"))
+#: 容差还款 (PBoC 银发〔2016〕111号): an unpaid remainder of the minimums at or below this counts as
+#: paid — for opening/closing cases, 违约金 and the interest-free period alike (issuers often set
+#: 10.00). One setting; read through arrears.core.settings.repayment_tolerance().
+ARREARS_REPAYMENT_TOLERANCE = _Decimal(os.environ.get("ARREARS_REPAYMENT_TOLERANCE", "0.00"))
 
 # --- sms (issue 8) ---
 # The SMS channel (arrears.apps.sms; docs/sms.md). The policy (send window, caps, retries, rate,

@@ -361,6 +361,7 @@ def explain(
     currency: str | None = None,
     adjustments: Sequence[Adjustment] = (),
     statements: Sequence[GraceStatement] = (),
+    tolerance: Decimal = ZERO,
 ) -> Explanation:
     """Explain the balance as of ``as_of`` (see the module docstring).
 
@@ -373,6 +374,9 @@ def explain(
     ``statements``: statements whose interest-free period may still run at the opening; those whose
     period (to ``min(due_date, statement_date + interest_free_days)``) ended before ``opened_on``,
     or dated after it, are ignored (the card system already charged or will bill them).
+    ``tolerance``: 容差还款 (PBoC 银发〔2016〕111号, ``ARREARS_REPAYMENT_TOLERANCE``): a minimum or a
+    statement left unpaid by at most this much counts as paid (no 违约金, interest-free period kept).
+    Adjustments (waivers, write-offs) dated by the due date count as paid for both, like payments.
 
     Raises :class:`DomainError` if ``as_of`` is before ``opened_on`` or a payment is dated before
     ``opened_on``; ``TypeError`` for non-dates or floats.
@@ -385,6 +389,10 @@ def explain(
                           "(they are already in the opening position)")
     order = terms.allocation_order
     pays = sorted((p for p in payments if p.local_date <= as_of), key=lambda p: p.local_date)
+    tolerance = money(tolerance)
+    # what counts as paid towards minimums and statements: payments, and waivers / write-offs
+    settles = pays + [PaymentEvent(a.ref, a.local_date, a.amounts.total) for a in adjustments
+                      if opened_on <= a.local_date <= as_of and a.amounts.total > 0]
 
     # interest-free periods still running at the opening, oldest statement first; their principal
     # together never exceeds the opening principal
@@ -457,8 +465,8 @@ def explain(
 
     def decide_grace(when: date, g: GraceStatement, last: date) -> None:
         nonlocal owed, credit
-        paid = sum((p.amount for p in pays if p.local_date <= g.due_date), ZERO)
-        kept = paid >= g.amount
+        paid = sum((p.amount for p in settles if p.local_date <= g.due_date), ZERO)
+        kept = paid >= g.amount - tolerance
         charged = ZERO
         if not kept:
             if terms.interest_method == "full_balance":
@@ -486,10 +494,10 @@ def explain(
             decide_grace(when, *obj)  # type: ignore[misc]
         elif kind == 0:
             item: DueItem = obj  # type: ignore[assignment]
-            paid_by_due = [p for p in pays if p.local_date <= item.due_date]
+            paid_by_due = [p for p in settles if p.local_date <= item.due_date]
             state = next(s for s in allocate_oldest_first(list(due_items), paid_by_due, item.due_date)
                          if s.ref == item.ref)
-            fee = terms.penalty.amount(state.outstanding)
+            fee = terms.penalty.amount(state.outstanding) if state.outstanding > tolerance else ZERO
             if fee > 0:
                 penalties.append(PenaltyCharge(item.ref, item.due_date, when, state.outstanding,
                                                terms.penalty.rate, fee))
@@ -511,9 +519,9 @@ def explain(
     accrue(as_of)
     for g, last in graces:  # periods still running on as_of
         if g.ref not in outcomes:
-            paid = sum((p.amount for p in pays if p.local_date <= g.due_date), ZERO)
+            paid = sum((p.amount for p in settles if p.local_date <= g.due_date), ZERO)
             outcomes[g.ref] = GraceOutcome(g.ref, g.statement_date, g.due_date, last, g.amount, g.principal, paid,
-                                           True if paid >= g.amount else None)
+                                           True if paid >= g.amount - tolerance else None)
     return Explanation(
         as_of=as_of, opened_on=opened_on, currency=currency or terms.currency, product_code=terms.code,
         product_version=terms.version, allocation_order=order, annual_rate=terms.annual_rate,

@@ -196,6 +196,10 @@ def delinquency(
     states, unapplied = _allocate(items, payments, as_of)
     overdue = [s for s in states if s.is_overdue]
     oldest = min((s.due_date for s in overdue), default=None)
+    if oldest is None and not any(p.local_date <= as_of for p in payments):
+        # the card system's late status with nothing owed (a zero-amount item from the extract) is
+        # kept until something is paid (:func:`extract_due_items`)
+        oldest = min((i.due_date for i in items if i.amount == 0 and i.due_date < as_of), default=None)
     return Delinquency(
         dpd=days_past_due(as_of, oldest),
         oldest_unpaid_due_date=oldest,
@@ -216,3 +220,179 @@ def needs_collection(max_dpd: int, overdue_amount: Decimal, tolerance: Decimal =
     account keeps its bucket (the card system's status) but nobody is asked to pay.
     """
     return max_dpd > 0 and overdue_amount > tolerance
+
+
+# ---------------------------------------------------------------------------- from the extract
+#
+# One home for "which minimum payments does an account owe, and which are overdue as of D", used
+# per account by the payment service and ``explain_balance`` (:func:`extract_due_items` then
+# :func:`delinquency`) and over the whole portfolio by the daily run (:func:`DUE_ITEMS_SQL` then
+# :func:`DELINQUENCY_SQL`, executed by DuckDB). ``tests/unit/test_delinquency_parity.py`` runs both
+# on the same sampled accounts.
+
+CENT = Decimal("0.01")
+
+
+def extract_due_items(
+    extract_date: date,
+    overdue_amount: Decimal,
+    oldest_unpaid_due_date: date | None,
+    statements: Iterable[tuple[date, Decimal]],
+) -> list[DueItem]:
+    """The minimum payments an account owes from its extract on, oldest first.
+
+    ``extract_date``: the extract's business date; ``overdue_amount`` / ``oldest_unpaid_due_date``:
+    the extract's own figures (unpaid past-due minimums, yuan, Decimal; the due date of the oldest);
+    ``statements``: ``(due_date, minimum_due)`` of the account's statements (any order; minimums of
+    the same due date are one item).
+
+    The extract's overdue amount is spread over the unpaid cycles due from the oldest unpaid due date
+    to before the extract date: the newest cycles take their full minimum, the oldest item the
+    remainder (at least 0.01: partial payments were applied oldest first by the card system); then
+    every minimum due on or after the extract date, in full. Refs are ``min:<due date ISO>``.
+    """
+    by_due: dict[date, Decimal] = {}
+    for d, m in statements:
+        m = money(m)
+        if m > 0:
+            by_due[d] = by_due.get(d, ZERO) + m
+    items: list[DueItem] = []
+    overdue = money(overdue_amount)
+    if overdue == 0 and oldest_unpaid_due_date is not None:
+        # late by the card system's status but nothing owed (e.g. a nil bill): a zero-amount item
+        # that keeps the status (DPD from its date) until a payment (:func:`delinquency`)
+        items.append(DueItem(f"status:{oldest_unpaid_due_date.isoformat()}", oldest_unpaid_due_date, ZERO))
+    if overdue > 0 and oldest_unpaid_due_date is not None:
+        later: list[DueItem] = []
+        newer = ZERO  # minimums of the cycles newer than the one looked at
+        for d in sorted((d for d in by_due if oldest_unpaid_due_date < d < extract_date), reverse=True):
+            part = max(ZERO, min(by_due[d], overdue - CENT - newer))
+            newer += by_due[d]
+            if part > 0:
+                later.append(DueItem(f"min:{d.isoformat()}", d, part))
+        rest = overdue - sum((i.amount for i in later), ZERO)
+        items.append(DueItem(f"min:{oldest_unpaid_due_date.isoformat()}", oldest_unpaid_due_date, rest))
+        items.extend(reversed(later))
+    items.extend(DueItem(f"min:{d.isoformat()}", d, by_due[d]) for d in sorted(by_due) if d >= extract_date)
+    return items
+
+
+def DUE_ITEMS_SQL(accounts: str, statements: str) -> str:
+    """Set-based :func:`extract_due_items`: one row ``(account_id, due_date, amount)`` per item.
+
+    ``accounts`` names a relation with ``account_id, extract_date DATE, extract_overdue DECIMAL(16,2),
+    extract_oldest DATE``; ``statements`` one with ``account_id, due_date DATE, minimum_due
+    DECIMAL(16,2)``. DuckDB / PostgreSQL SQL."""
+    return f"""
+    WITH st AS (
+        SELECT account_id, due_date, sum(minimum_due)::DECIMAL(16,2) AS m
+        FROM {statements} WHERE minimum_due > 0 GROUP BY account_id, due_date
+    ), cycles AS (
+        SELECT s.account_id, s.due_date, s.m, a.extract_overdue AS o,
+               coalesce(sum(s.m) OVER (PARTITION BY s.account_id ORDER BY s.due_date DESC
+                                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS newer
+        FROM st s JOIN {accounts} a ON a.account_id = s.account_id
+        WHERE a.extract_overdue > 0 AND a.extract_oldest IS NOT NULL
+          AND s.due_date > a.extract_oldest AND s.due_date < a.extract_date
+    ), parts AS (
+        SELECT account_id, due_date, greatest(least(m, o - 0.01 - newer), 0)::DECIMAL(16,2) AS amount
+        FROM cycles
+    )
+    SELECT account_id, due_date, amount FROM parts WHERE amount > 0
+    UNION ALL
+    SELECT a.account_id, a.extract_oldest AS due_date,
+           (a.extract_overdue - coalesce(p.s, 0))::DECIMAL(16,2) AS amount
+    FROM {accounts} a LEFT JOIN (SELECT account_id, sum(amount) AS s FROM parts GROUP BY account_id) p
+      ON p.account_id = a.account_id
+    WHERE a.extract_overdue >= 0 AND a.extract_oldest IS NOT NULL
+    UNION ALL
+    SELECT s.account_id, s.due_date, s.m AS amount
+    FROM st s JOIN {accounts} a ON a.account_id = s.account_id
+    WHERE s.due_date >= a.extract_date
+    """
+
+
+def DELINQUENCY_SQL(items: str, pools: str, as_of: date) -> str:
+    """Set-based :func:`delinquency` (account level): one row ``(account_id, oldest_unpaid_due_date,
+    overdue_amount)`` per account with items; accounts without a row owe nothing past due.
+
+    ``items``: ``(account_id, due_date, amount)`` (from :func:`DUE_ITEMS_SQL`); ``pools``:
+    ``(account_id, amount)`` — what counts as paid as of ``as_of`` per account (payments after the
+    extract not reversed by then, plus adjustments — waivers, settlement discounts, write-offs — not
+    reversed by then: see :func:`pool`). Items take the pool oldest due date first; an item is
+    overdue when it keeps an outstanding amount and its due date is strictly before ``as_of`` (R10).
+    The DPD is ``as_of - oldest_unpaid_due_date`` (:func:`arrears.domain.calendar.days_past_due`).
+    """
+    d = f"DATE '{as_of.isoformat()}'"
+    return f"""
+    WITH p AS (SELECT account_id, sum(amount) AS pool FROM {pools} GROUP BY account_id),
+    c AS (
+        SELECT i.account_id, i.due_date, i.amount,
+               sum(i.amount) OVER (PARTITION BY i.account_id ORDER BY i.due_date
+                                   ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum,
+               coalesce(p.pool, 0) AS pool
+        FROM {items} i LEFT JOIN p ON p.account_id = i.account_id
+    ), o AS (
+        SELECT account_id, due_date, amount, pool,
+               least(amount, greatest(cum - pool, 0))::DECIMAL(16,2) AS outstanding
+        FROM c
+    )
+    SELECT account_id,
+           coalesce(min(due_date) FILTER (WHERE outstanding > 0 AND due_date < {d}),
+                    CASE WHEN max(pool) = 0 THEN min(due_date) FILTER (WHERE amount = 0 AND due_date < {d}) END)
+               AS oldest_unpaid_due_date,
+           coalesce(sum(outstanding) FILTER (WHERE outstanding > 0 AND due_date < {d}), 0)::DECIMAL(16,2)
+               AS overdue_amount
+    FROM o GROUP BY account_id
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class Credit:
+    """Something that counts as paid towards the minimums from ``local_date`` until ``until``
+    (exclusive; ``None`` = for ever): a payment (``kind="payment"``, until its reversal date) or an
+    adjustment — waiver 减免, settlement discount, residual write-off 尾差核销 (until it is reversed)."""
+
+    ref: str
+    local_date: date
+    amount: Decimal
+    until: date | None = None
+    kind: str = "payment"
+
+
+def in_extract(local_day: date, extract_date: date) -> bool:
+    """Whether a payment dated ``local_day`` (the debtor's local date) is already inside the figures
+    of the extract of ``extract_date``: dated on or before it. The one rule used by the balance, the
+    delinquency, settlements and promises alike (such a payment is recorded but never counted again)."""
+    return local_day <= extract_date
+
+
+def pool(credits: Iterable[Credit], extract_date: date, as_of: date) -> list[PaymentEvent]:
+    """The credits that count as paid as of ``as_of``, as :class:`PaymentEvent` s for
+    :func:`delinquency`: payments not :func:`in_extract` and adjustments dated from the extract date,
+    dated on or before ``as_of`` and not reversed by then (a reversal counts from its date: snapshots
+    before it are unchanged)."""
+    out = []
+    for c in credits:
+        if c.local_date > as_of or (c.until is not None and c.until <= as_of) or c.amount <= 0:
+            continue
+        if c.kind == "payment" and in_extract(c.local_date, extract_date):
+            continue
+        if c.kind != "payment" and c.local_date < extract_date:
+            continue
+        out.append(PaymentEvent(c.ref, c.local_date, c.amount))
+    return out
+
+
+def POOL_SQL(credits: str, accounts: str, as_of: date) -> str:
+    """Set-based :func:`pool`: ``(account_id, amount)`` rows that count as paid as of ``as_of``.
+
+    ``credits``: ``(account_id, local_date DATE, amount DECIMAL(16,2), until DATE NULL, kind)``;
+    ``accounts``: ``(account_id, extract_date DATE, …)``."""
+    d = f"DATE '{as_of.isoformat()}'"
+    return f"""
+    SELECT c.account_id, c.amount FROM {credits} c JOIN {accounts} a ON a.account_id = c.account_id
+    WHERE c.local_date <= {d} AND (c.until IS NULL OR c.until > {d}) AND c.amount > 0
+      AND ((c.kind = 'payment' AND c.local_date > a.extract_date)
+           OR (c.kind <> 'payment' AND c.local_date >= a.extract_date))
+    """

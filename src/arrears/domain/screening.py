@@ -369,6 +369,24 @@ def compile_lexicon(spec: Mapping[str, Any], *, prefilter: bool = True) -> Lexic
 _NEGATION_WINDOW = 40
 
 
+_LEXICON_PROVIDER: list = []
+
+
+def register_lexicon_provider(provider) -> None:
+    """Set where :func:`screen` finds the packaged lexicon of a language when none is given:
+    ``provider(lang) -> Lexicon``. The rule-data layer (``arrears.rules.lexicons``) registers its
+    cached loader when imported; the domain itself reads no files."""
+    _LEXICON_PROVIDER[:] = [provider]
+
+
+def packaged_lexicon(lang: str) -> Lexicon:
+    """The registered provider's lexicon for ``lang``; ``RuntimeError`` when none is registered
+    (import ``arrears.rules.lexicons`` first, as the Django apps do at start-up)."""
+    if not _LEXICON_PROVIDER:
+        raise RuntimeError("no screening lexicon provider: import arrears.rules.lexicons (or pass lexicon=)")
+    return _LEXICON_PROVIDER[0](lang)
+
+
 def screen(
     text: str,
     *,
@@ -385,9 +403,7 @@ def screen(
     checked by the compliance gate (time, channel, party, purpose).
     """
     if lexicon is None:
-        from arrears.rules.lexicons import screening_lexicon  # read once, cached
-
-        lexicon = screening_lexicon(lang)
+        lexicon = packaged_lexicon(lang)
     if not text:
         return []
     folded = text.translate(_FOLD)

@@ -29,7 +29,8 @@ __all__ = ["TRANSITIONS", "check_transition", "AuthorityLimit", "authority_probl
 TRANSITIONS: dict[str, frozenset[str]] = {
     "requested": frozenset({"approved", "rejected", "cancelled"}),
     "approved": frozenset({"paid", "void"}),
-    "paid": frozenset(),
+    # a reversal of the payment that reached the payoff: unpaid again, or void past the deadline
+    "paid": frozenset({"approved", "void"}),
     "void": frozenset(),
     "rejected": frozenset(),
     "cancelled": frozenset(),

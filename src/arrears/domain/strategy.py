@@ -204,6 +204,9 @@ class Strategy:
     parameters: dict[str, Any] = field(default_factory=dict)
     label_zh: str = ""
     label_en: str = ""
+    #: first DPD of each bucket of the ladder the strategy was checked against (bucket conditions
+    #: change their answer there)
+    bucket_starts: tuple[int, ...] = ()
 
     @property
     def key(self) -> str:
@@ -220,6 +223,25 @@ class Strategy:
     def min_stay(self, name: str | None) -> int:
         s = self.stage(name)
         return s.min_stay_days if s else 0
+
+    def dpd_thresholds(self) -> tuple[int, ...]:
+        """Every DPD (days) at which some condition of the strategy changes its answer: ``min``
+        bounds and ``max`` bounds + 1 of ``dpd`` conditions, ascending. DPD grows by one a day, so a
+        decision must be reviewed by the day the next of these is reached (:func:`next_review`)."""
+        out: set[int] = set()
+        for cond in self._all_conditions():
+            if cond.field == "dpd" and cond.op in ("min", "max"):
+                out.add(int(cond.value) + (1 if cond.op == "max" else 0))
+            elif cond.field == "bucket":  # the bucket is a function of the DPD
+                out.update(self.bucket_starts)
+        return tuple(sorted(out))
+
+    def _all_conditions(self):
+        for seg in self.segments:
+            yield from seg.conditions
+        for ladder in self.ladders.values():
+            for rule in (*ladder.rules, ladder.otherwise):
+                yield from rule.conditions
 
     def rules(self) -> dict[str, Rule]:
         """Every rule by id, including each ladder's ``otherwise`` and each holdout arm's rule."""
@@ -356,6 +378,17 @@ def match(strategy: Strategy, f: CaseFacts) -> tuple[Segment, Arm, Rule]:
     return segment, arm, ladder.otherwise
 
 
+def next_review(strategy: Strategy, rule: Rule, dpd: int, as_of: date) -> date:
+    """The review date of a decision made on ``as_of`` by ``rule`` for a case at ``dpd`` days: the
+    rule's ``reevaluate_after_days`` later, but never later than the day the DPD reaches the next
+    threshold of the strategy (:meth:`Strategy.dpd_thresholds`; the oldest unpaid due date + that
+    threshold). A payment that moves the oldest unpaid item re-decides the case, which works the
+    date out again. The set-based side is :func:`arrears.batch.strategy.decide`."""
+    review = as_of + timedelta(days=rule.reevaluate_after_days)
+    nxt = next((t for t in strategy.dpd_thresholds() if t > dpd), None)
+    return review if nxt is None else min(review, as_of + timedelta(days=nxt - dpd))
+
+
 def evaluate(strategy: Strategy, f: CaseFacts, as_of: date) -> Decision:
     """Decide for one case on local date ``as_of`` (see the module docstring)."""
     segment, arm, rule = match(strategy, f)
@@ -372,7 +405,7 @@ def evaluate(strategy: Strategy, f: CaseFacts, as_of: date) -> Decision:
     return Decision(
         case_id=f.case_id, segment=segment.name, arm=arm.name, rule_id=rule.id, action=rule.action.type,
         action_params=rule.action.params_json, stage=stage, stage_since=as_of if changed else f.stage_since,
-        next_review_on=as_of + timedelta(days=rule.reevaluate_after_days), decided=True, stage_changed=changed,
+        next_review_on=next_review(strategy, rule, f.dpd, as_of), decided=True, stage_changed=changed,
         strategy_version=strategy.key,
     )
 
@@ -495,7 +528,8 @@ def _rule(raw: dict, where: str, params: dict, buckets: list[str], stage_names: 
     )
 
 
-def build_strategy(data: dict, bucket_names: list[str], source: str = "strategy") -> Strategy:
+def build_strategy(data: dict, bucket_names: list[str], source: str = "strategy",
+                   bucket_starts: tuple[int, ...] = ()) -> Strategy:
     """A :class:`Strategy` from schema-valid data, checking what a schema cannot: parameter
     references, bucket and stage names, ladder references, unique rule ids, arm shares summing to
     100 %, a catch-all last segment. Raises :class:`RuleDataError` listing every problem."""
@@ -556,6 +590,7 @@ def build_strategy(data: dict, bucket_names: list[str], source: str = "strategy"
         name=str(data["name"]), version=str(data["version"]), salt=str(data.get("salt", data["name"])),
         stages=stages, ladders=ladders, segments=tuple(segments), parameters=params,
         label_zh=(data.get("label") or {}).get("zh-hans", ""), label_en=(data.get("label") or {}).get("en", ""),
+        bucket_starts=tuple(bucket_starts),
     )
 
 

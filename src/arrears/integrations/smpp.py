@@ -10,7 +10,7 @@ What the client does (SMPP v3.4, 1999):
   silence, answered ``enquire_link`` from the SMSC;
 * ``submit_sm`` (§4.4) with ``registered_delivery=1`` (a receipt on the final outcome), GSM-7
   (data_coding 0) or UCS-2 (data_coding 8), long messages split on character boundaries
-  (:mod:`arrears.apps.sms.segments`) and concatenated either with a UDH (esm_class 0x40) or with
+  (:mod:`arrears.integrations.sms_segments`) and concatenated either with a UDH (esm_class 0x40) or with
   the ``sar_msg_ref_num``/``sar_total_segments``/``sar_segment_seqnum`` TLVs (§5.3.2.22–24);
   submits are pipelined with a window of outstanding requests matched by sequence number;
 * ``deliver_sm`` (§4.6): delivery receipts (esm_class 0x04; Appendix B text
@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from smpplib import client as smpp_client
 from smpplib import consts, exceptions, smpp
 
-from arrears.apps.sms import segments
+from arrears.integrations import sms_segments as segments
 
 __all__ = ["Outgoing", "Submitted", "GatewayError", "Receipt", "Inbound", "SmppGateway", "SmppSettings",
            "parse_receipt", "RECEIPT_STATES", "MESSAGE_STATE"]

@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 
 from smpplib import consts, smpp
 
-from arrears.apps.sms import segments
+from arrears.integrations import sms_segments as segments
 
 __all__ = ["SmppTestServer", "main"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from arrears.domain.errors import RuleDataError
-from arrears.domain.screening import Lexicon, compile_lexicon
+from arrears.domain.screening import Lexicon, compile_lexicon, register_lexicon_provider
 from arrears.rules import RULES_DIR, load_rule_file
 
 __all__ = ["SCREENING_DIR", "read_word_list", "load_screening_lexicon", "screening_lexicon"]
@@ -92,3 +92,6 @@ def screening_lexicon(lang: str = "zh") -> Lexicon:
     if not path.is_file():
         raise ValueError(f"no screening rules for language {lang!r} (have: zh, en)")
     return load_screening_lexicon(path)
+
+
+register_lexicon_provider(screening_lexicon)

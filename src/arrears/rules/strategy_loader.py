@@ -39,9 +39,11 @@ def parse_strategy(text: str, source: str = "strategy", ladder: BucketLadder | N
     ]
     if not isinstance(data, dict):
         raise RuleDataError(source, errors or ["the file does not describe a strategy"])
-    names = [b.name for b in (ladder or load_bucket_ladder()).buckets]
+    bucket_ladder = ladder or load_bucket_ladder()
+    names = [b.name for b in bucket_ladder.buckets]
     try:
-        strategy = build_strategy(data, names, source) if not errors else None
+        strategy = build_strategy(data, names, source, tuple(b.min_dpd for b in bucket_ladder.buckets))\
+            if not errors else None
     except (KeyError, TypeError, ValueError) as exc:  # malformed beyond what the schema caught
         if isinstance(exc, RuleDataError):
             raise RuleDataError(source, errors + exc.errors) from exc

@@ -41,6 +41,8 @@ class NewCase:
     total_balance: Decimal
     overdue_amount: Decimal
     currency: str
+    #: per-currency figures, canonical JSON (:func:`arrears.domain.cases.amounts_json`)
+    amounts: str = "{}"
 
 
 @dataclass(frozen=True)
@@ -75,12 +77,12 @@ def open_cases(new: Sequence[NewCase], as_of: date, reason: str = REASON_DELINQU
         return 0
     table = Case._meta.db_table
     cols = ("customer_id", "status", "opened_on", "bucket", "max_dpd", "total_balance", "overdue_amount", "currency",
-            "last_run_as_of")
+            "amounts", "last_run_as_of")
     dbio.bulk_insert(
         table,
         cols,
         ((n.customer_id, CaseStatus.OPEN.value, as_of, n.bucket, n.max_dpd, n.total_balance, n.overdue_amount,
-          n.currency, as_of) for n in new),
+          n.currency, n.amounts or "{}", as_of) for n in new),
     )
     wanted = {n.customer_id: n for n in new}
     # read the new ids completely before writing: a COPY cannot share the connection with a cursor
@@ -95,16 +97,19 @@ def open_cases(new: Sequence[NewCase], as_of: date, reason: str = REASON_DELINQU
     return len(new)
 
 
-def update_positions(rows: Sequence[tuple[int, str, str | None, int, Decimal, Decimal]], as_of: date) -> int:
+def update_positions(rows: Sequence[tuple[int, str, str | None, int, Decimal, Decimal, str, str]],
+                     as_of: date) -> int:
     """Refresh open cases' figures: rows of ``(case_id, bucket, previous_bucket, max_dpd,
-    total_balance, overdue_amount)``. A bucket change also writes a ``bucket_changed`` event."""
+    total_balance, overdue_amount, currency, amounts)`` (the primary currency's figures and the
+    per-currency JSON, :class:`arrears.domain.cases.CustomerPosition`). A bucket change also writes
+    a ``bucket_changed`` event."""
     if not rows:
         return 0
     dbio.bulk_update(
         Case._meta.db_table,
         "id",
-        ("bucket", "max_dpd", "total_balance", "overdue_amount", "last_run_as_of"),
-        ((r[0], r[1], r[3], r[4], r[5], as_of) for r in rows),
+        ("bucket", "max_dpd", "total_balance", "overdue_amount", "currency", "amounts", "last_run_as_of"),
+        ((r[0], r[1], r[3], r[4], r[5], r[6], r[7] or "{}", as_of) for r in rows),
     )
     record_events(
         EventRow(r[0], "bucket_changed", as_of, data={"from": r[2], "to": r[1], "dpd": r[3]})

@@ -6,3 +6,7 @@ class ComplianceConfig(AppConfig):
     name = "arrears.apps.compliance"
     label = "compliance"
     verbose_name = _("合规")
+
+    def ready(self) -> None:
+        # the content screening's packaged lexicons come from rule data (the domain reads no files)
+        import arrears.rules.lexicons  # noqa: F401

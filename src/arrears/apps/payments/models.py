@@ -150,6 +150,9 @@ class BalanceAdjustment(models.Model):
     created_at = models.DateTimeField(_("记录时间"))
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                               related_name="+", verbose_name=_("操作人"))
+    #: reversed with the payment it depended on (a write-off or a settlement's waiver): it no longer
+    #: counts from this local date on (snapshots before it are unchanged)
+    reversed_on = models.DateField(_("撤销日期"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("余额调整")

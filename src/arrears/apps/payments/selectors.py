@@ -119,3 +119,26 @@ def case_money(case_id: int, customer_id: int, as_of: date) -> CaseMoney:
 
     return CaseMoney(case_id, case_promises(case_id), customer_plans(customer_id, as_of),
                      customer_settlements(customer_id))
+
+
+def credits_since_extract(as_of: date, schema):
+    """Everything that may count as paid towards the minimums as of ``as_of``, for the daily run:
+    payments dated after their account's extract date and adjustments (waivers, settlement
+    discounts, residual write-offs) dated from it, each with ``until`` (its reversal date or NULL).
+    Arrow table ``(account_id, local_date, amount, until, kind)`` typed by ``schema``; which of them
+    count on a date is :func:`arrears.domain.delinquency.POOL_SQL`'s rule."""
+    from arrears.batch import dbio
+
+    from .models import BalanceAdjustment, Payment
+
+    p, b = Payment._meta.db_table, BalanceAdjustment._meta.db_table
+    acc = Payment._meta.get_field("account").related_model._meta.db_table
+    return dbio.read_arrow(
+        f"SELECT p.account_id, p.local_date, CAST(p.amount AS TEXT) AS amount, p.reversed_on AS until, "
+        f"'payment' AS kind FROM {p} p JOIN {acc} a ON a.id = p.account_id "
+        f"WHERE p.local_date > a.as_of_extract AND p.local_date <= %s "
+        f"UNION ALL "
+        f"SELECT j.account_id, j.local_date, CAST(j.principal + j.interest + j.penalty + j.fees AS TEXT) AS amount, "
+        f"j.reversed_on AS until, j.kind FROM {b} j JOIN {acc} a ON a.id = j.account_id "
+        f"WHERE j.local_date >= a.as_of_extract AND j.local_date <= %s",
+        [as_of, as_of], schema=schema)

@@ -37,12 +37,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from arrears.apps.audit.services import record
-from arrears.apps.portfolio.models import CardAccount, Statement
+from arrears.apps.portfolio.models import BucketHistory, CardAccount, Statement
 from arrears.apps.strategy.tasks import reevaluate_after_commit
 from arrears.domain import promises as promise_rules
 from arrears.domain.balance import Adjustment, Explanation, GraceStatement, explain
 from arrears.domain.calendar import local_date
-from arrears.domain.delinquency import DueItem, PaymentEvent, delinquency, needs_collection
+from arrears.core.settings import promise_grace_days, promise_tolerance, repayment_tolerance, residual_write_off_limit
+from arrears.domain import cases as case_rules
+from arrears.domain.delinquency import (Credit, DueItem, PaymentEvent, delinquency, extract_due_items, in_extract,
+                                        pool)
 from arrears.domain.errors import DomainError
 from arrears.domain.money import ZERO, money
 from arrears.domain.payments import Components
@@ -58,11 +61,6 @@ REASON_REOPENED = gettext_noop("还款冲正：客户重新逾期，立案")
 
 #: Declared status map of a payment: a posted payment may be reversed once; reversed is final.
 PAYMENT_TRANSITIONS: dict[str, frozenset[str]] = {"posted": frozenset({"reversed"}), "reversed": frozenset()}
-
-
-def _setting(name: str, default):
-    value = getattr(settings, name, default)
-    return Decimal(str(value)) if isinstance(default, Decimal) else value
 
 
 class PaymentError(ValueError):
@@ -94,31 +92,17 @@ class PostingResult:
 # ----------------------------------------------------------------------------- position
 
 
+def _due_items(account: CardAccount) -> list[DueItem]:
+    """The minimum payments the account owes from its extract on (one rule:
+    :func:`arrears.domain.delinquency.extract_due_items`, the daily run's ``DUE_ITEMS_SQL``)."""
+    stmts = Statement.objects.filter(account=account).values_list("due_date", "minimum_due")
+    return extract_due_items(account.as_of_extract, account.extract_overdue_amount,
+                             account.extract_oldest_unpaid_due_date, stmts)
+
+
 def _items_from_account(account: CardAccount) -> list[list]:
-    """Minimum payments owed at the extract: the overdue amount spread over the unpaid cycles
-    (newest cycles take their full minimum, the oldest the remainder: partial payments were
-    applied oldest first), plus the minimums not yet due. ``[ref, due_date ISO, amount]``."""
-    d0 = account.as_of_extract
-    stmts = list(Statement.objects.filter(account=account).order_by("due_date").values_list("due_date", "minimum_due"))
-    items: list[list] = []
-    overdue = money(account.overdue_amount)
-    oldest = account.oldest_unpaid_due_date
-    if overdue > 0 and oldest is not None:
-        cycles = [(d, money(m)) for d, m in stmts if oldest < d < d0 and m > 0]
-        left = overdue
-        later: list[list] = []
-        for d, m in reversed(cycles):
-            part = min(m, left - Decimal("0.01")) if left > Decimal("0.01") else ZERO
-            if part <= 0:
-                break
-            later.append([f"min:{d.isoformat()}", d.isoformat(), str(part)])
-            left -= part
-        items.append([f"min:{oldest.isoformat()}", oldest.isoformat(), str(left)])
-        items.extend(reversed(later))
-    for d, m in stmts:
-        if d >= d0 and m > 0:
-            items.append([f"min:{d.isoformat()}", d.isoformat(), str(money(m))])
-    return items
+    """:func:`_due_items` as stored on the position: ``[ref, due_date ISO, amount]``."""
+    return [[i.ref, i.due_date.isoformat(), str(i.amount)] for i in _due_items(account)]
 
 
 def _position(account: CardAccount) -> AccountPosition:
@@ -139,17 +123,26 @@ def _position(account: CardAccount) -> AccountPosition:
     return pos
 
 
+def credits(account: CardAccount) -> list[Credit]:
+    """Everything that may count as paid on the account: its payments (until their reversal) and
+    its adjustments (until reversed). Which count on a date: :func:`arrears.domain.delinquency.pool`."""
+    pays = [Credit(ref, d, money(a), rev, "payment") for ref, d, a, rev in
+            Payment.objects.filter(account=account).order_by("local_date", "paid_at", "id")
+            .values_list("external_id", "local_date", "amount", "reversed_on")]
+    adjs = [Credit(f"{a.kind}:{a.reference}", a.local_date, a.total, a.reversed_on, a.kind)
+            for a in BalanceAdjustment.objects.filter(account=account).order_by("local_date", "id")]
+    return pays + adjs
+
+
 def _effective_payments(account: CardAccount, pos: AccountPosition, as_of: date) -> list[PaymentEvent]:
     """Payments after the extract date that count as of ``as_of`` (a reversal removes a payment
     from its reversal date on, so snapshots before it are unchanged)."""
-    rows = (Payment.objects.filter(account=account, local_date__gt=pos.opened_on, local_date__lte=as_of)
-            .filter(Q(status=Payment.Status.POSTED) | Q(reversed_on__gt=as_of))
-            .order_by("local_date", "paid_at", "id").values_list("external_id", "local_date", "amount"))
-    return [PaymentEvent(ref, d, money(a)) for ref, d, a in rows]
+    return pool([c for c in credits(account) if c.kind == "payment"], pos.opened_on, as_of)
 
 
 def _adjustments(account: CardAccount, pos: AccountPosition, as_of: date) -> list[Adjustment]:
-    rows = BalanceAdjustment.objects.filter(account=account, local_date__gte=pos.opened_on, local_date__lte=as_of)
+    rows = (BalanceAdjustment.objects.filter(account=account, local_date__gte=pos.opened_on, local_date__lte=as_of)
+            .filter(Q(reversed_on__isnull=True) | Q(reversed_on__gt=as_of)))
     return [Adjustment(f"{a.kind}:{a.reference}", a.local_date,
                        Components(principal=a.principal, interest=a.interest, penalty=a.penalty, fees=a.fees), a.kind)
             for a in rows.order_by("local_date", "id")]
@@ -174,19 +167,25 @@ def account_explanation(account: CardAccount, as_of: date) -> tuple[Explanation,
     if as_of < pos.opened_on:
         raise PaymentError(f"as_of {as_of} is before the account's extract date {pos.opened_on}", "as_of")
     terms = load_product(account.product_code)
-    items = [DueItem(r, date.fromisoformat(d), Decimal(a)) for r, d, a in pos.items]
-    pays = _effective_payments(account, pos, as_of)
+    items = _due_items(account)
+    every = credits(account)
+    pays = pool([c for c in every if c.kind == "payment"], pos.opened_on, as_of)
+    # waivers and write-offs count towards the minimums like a payment does (oldest first)
+    counted = pays + pool([c for c in every if c.kind != "payment"], pos.opened_on, as_of)
     adjs = _adjustments(account, pos, as_of)
     opening = Components(**{k: Decimal(v) for k, v in pos.opening.items()})
     exp = explain(opening, pos.opened_on, terms, as_of, due_items=items, payments=pays, adjustments=adjs,
-                  currency=account.currency, statements=_grace_statements(account, pos, opening))
-    # waivers reduce the minimum payments like a payment does (oldest first)
-    pool = pays + [PaymentEvent(a.ref, a.local_date, a.amounts.total) for a in exp.adjustments if a.amounts.total > 0]
-    return exp, delinquency(items, pool, as_of)
+                  currency=account.currency, statements=_grace_statements(account, pos, opening),
+                  tolerance=repayment_tolerance())
+    return exp, delinquency(items, counted, as_of)
 
 
-def _write_account(account: CardAccount, exp: Explanation, dlq, as_of: date) -> None:
+
+def _write_account(account: CardAccount, exp: Explanation, dlq, as_of: date, cause: str) -> None:
+    """Store the account's replayed figures; a bucket move writes one bucket-history row with its
+    ``cause`` (``BucketHistory.Cause``: payment, reversal, settlement, waiver, write_off)."""
     ladder = load_bucket_ladder()
+    before = account.bucket
     c = exp.closing
     account.principal, account.interest, account.fees = c.principal, c.interest, c.penalty + c.fees
     account.balance = c.total - exp.credit
@@ -199,6 +198,9 @@ def _write_account(account: CardAccount, exp: Explanation, dlq, as_of: date) -> 
     AccountPosition.objects.filter(account=account).update(
         principal=c.principal, interest=c.interest, penalty=c.penalty, fees=c.fees, credit=exp.credit, as_of=as_of,
         product_version=exp.product_version)
+    if account.bucket != before:
+        BucketHistory.objects.create(account=account, as_of=as_of, dpd=account.dpd, bucket=account.bucket,
+                                     previous_bucket=before, roll=ladder.roll(before, account.bucket), cause=cause)
 
 
 # ----------------------------------------------------------------------------- case
@@ -220,40 +222,49 @@ def _case_event(case_id: int | None, kind: str, as_of: date, data: dict, actor_i
 
 
 def reevaluate_customer(customer_id: int, as_of: date, *, trigger: str = "payment_posted") -> dict:
-    """Bring the customer's case in line with their accounts as of ``as_of``.
+    """Bring the customer's case in line with their accounts as of ``as_of``, by the one case rule
+    the daily run uses (:func:`arrears.domain.cases.customer_position` / :func:`~arrears.domain.cases.case_action`,
+    tolerance ``ARREARS_REPAYMENT_TOLERANCE``).
 
-    An open case gets the new bucket / DPD / amounts (``update_positions``); when nothing is
-    overdue beyond ``ARREARS_CURE_TOLERANCE`` it is closed (``closed_paid`` when nothing is owed at
-    all, else ``closed_cured``) through ``transition_many``. Without an open case, a customer who is
-    delinquent again (after a reversal) gets a new case. Returns what happened.
+    An open case gets the new bucket / DPD / per-currency amounts; when the customer is no longer
+    delinquent it is closed (:func:`~arrears.domain.cases.closing_status`: ``closed_paid`` when
+    nothing is owed in any currency, else ``closed_cured``) through ``transition_many``. Without an
+    open case, a customer who is delinquent again (after a reversal) gets a new case. Returns what
+    happened.
     """
     from arrears.apps.cases.services import NewCase, open_cases, transition_many, update_positions
 
     ladder = load_bucket_ladder()
-    accounts = list(CardAccount.objects.filter(customer_id=customer_id)
-                    .values_list("dpd", "balance", "overdue_amount", "currency"))
-    max_dpd = max((a[0] for a in accounts), default=0)
-    total = sum((a[1] for a in accounts), ZERO)
-    overdue = sum((a[2] for a in accounts), ZERO)
-    bucket = ladder.bucket_for(max_dpd)
-    tolerance = _setting("ARREARS_CURE_TOLERANCE", Decimal("0.00"))
-    delinquent = needs_collection(max_dpd, overdue, tolerance)
+    accounts = [case_rules.AccountFigures(cur, dpd, money(bal), money(od)) for dpd, bal, od, cur in
+                CardAccount.objects.filter(customer_id=customer_id)
+                .values_list("dpd", "balance", "overdue_amount", "currency")]
+    p = case_rules.customer_position(accounts, ladder, repayment_tolerance())
     case = _open_case(customer_id)
-    if case is None:
-        if delinquent:
-            currency = accounts[0][3] if accounts else "CNY"
-            open_cases([NewCase(customer_id, bucket, max_dpd, total, overdue, currency)], as_of, reason=REASON_REOPENED)
-            case = _open_case(customer_id)
-            return {"case_id": case.id if case else None, "action": "opened", "bucket": bucket, "dpd": max_dpd}
+    from arrears.apps.cases.models import Case
+
+    current = None if case is None else (
+        Case.objects.filter(pk=case.id).values("bucket", "max_dpd", "total_balance", "overdue_amount", "amounts")
+        .first())
+    action = case_rules.case_action(p, current)
+    row = lambda cid, prev: (cid, p.bucket, prev, p.max_dpd, p.total_balance, p.overdue_amount, p.currency,  # noqa: E731
+                             p.amounts_json())
+    if action == "open":
+        open_cases([NewCase(customer_id, p.bucket, p.max_dpd, p.total_balance, p.overdue_amount, p.currency,
+                            p.amounts_json())], as_of, reason=REASON_REOPENED)
+        case = _open_case(customer_id)
+        return {"case_id": case.id if case else None, "action": "opened", "bucket": p.bucket, "dpd": p.max_dpd}
+    if action == "none" and case is None:
         return {"case_id": None, "action": "none"}
-    if delinquent:
-        update_positions([(case.id, bucket, case.bucket, max_dpd, total, overdue)], as_of)
-        return {"case_id": case.id, "action": "updated", "bucket": bucket, "dpd": max_dpd}
-    update_positions([(case.id, bucket, case.bucket, max_dpd, total, overdue)], as_of)
-    target = "closed_paid" if total <= 0 else "closed_cured"
+    if action in ("update", "none"):
+        if action == "update":
+            update_positions([row(case.id, case.bucket)], as_of)
+        return {"case_id": case.id, "action": "updated", "bucket": p.bucket, "dpd": p.max_dpd}
+    update_positions([row(case.id, case.bucket)], as_of)
+    owed = CardAccount.objects.filter(customer_id=customer_id).values_list("balance", flat=True)
+    target = case_rules.closing_status(owed).value
     transition_many([(case.id, case.status)], target, as_of=max(as_of, case.opened_on),
                     reason=REASON_PAID if target == "closed_paid" else REASON_CURED, data={"trigger": trigger})
-    return {"case_id": case.id, "action": target, "bucket": bucket, "dpd": max_dpd}
+    return {"case_id": case.id, "action": target, "bucket": p.bucket, "dpd": p.max_dpd}
 
 
 # ----------------------------------------------------------------------------- posting
@@ -271,7 +282,7 @@ def _same(p: Payment, amount: Decimal, paid_at: datetime) -> bool:
 
 
 def _residual(account: CardAccount, exp: Explanation, as_of: date, reference: str) -> Decimal:
-    limit = _setting("ARREARS_RESIDUAL_WRITE_OFF", Decimal("1.00"))
+    limit = residual_write_off_limit()
     owed = exp.closing.total
     if not (ZERO < owed <= limit) or not exp.payments or exp.payments[-1].local_date != as_of:
         return ZERO
@@ -360,7 +371,7 @@ def _post(account_id, external_id, amount, paid_at, channel, source, actor, toda
     written_off = _residual(account, exp, as_of, external_id)
     if written_off:
         exp, dlq = account_explanation(account, as_of)
-    _write_account(account, exp, dlq, as_of)
+    _write_account(account, exp, dlq, as_of, "payment")
     case_id = _last_case_id(account.customer_id)
     record("payments.posted", actor=actor, obj=payment,
            data={"account": account.external_id, "amount": str(amount), "source": source, "allocation": allocation,
@@ -439,10 +450,18 @@ def reverse_payment(account_id: int, external_id: str, reversed_on: date, *, kin
         p.save(update_fields=["status", "reversed_on", "reversal_kind", "reversal_reason"])
         pos = _position(account)
         as_of = max(reversed_on, pos.opened_on)
+        # what depended on the payment goes with it: the residual it let us write off, and the
+        # settlements it paid (back to approved, or void past their deadline; their waiver reversed)
+        undone = reverse_adjustments(account, BalanceAdjustment.Kind.RESIDUAL, [external_id], reversed_on,
+                                     reason=f"payment {external_id} reversed", actor=actor)
+        from arrears.apps.servicing import services as servicing
+
+        reopened = servicing.on_payment_reversed(account.pk, reversed_on, actor=actor)
         exp, dlq = account_explanation(account, as_of)
-        _write_account(account, exp, dlq, as_of)
+        _write_account(account, exp, dlq, as_of, "reversal")
         case = reevaluate_customer(account.customer_id, as_of, trigger="payment_reversed")
         case_id = case.get("case_id") or _last_case_id(account.customer_id)
+        case = {**case, "write_offs_reversed": undone, "settlements_reopened": reopened}
         record("payments.reversed", actor=actor, obj=p,
                data={"account": account.external_id, "amount": str(p.amount), "kind": kind, "reason": reason,
                      "reversed_on": reversed_on.isoformat()})
@@ -451,6 +470,28 @@ def reverse_payment(account_id: int, external_id: str, reversed_on: date, *, kin
         if case_id is not None:
             reevaluate_after_commit(case_id, "payment_reversed", as_of)
         return {"payment_id": p.pk, "created": True, "account": _account_dict(account), "case": case}
+
+
+_CAUSE_OF_ADJUSTMENT = {"waiver": "waiver", "settlement": "settlement", "residual_write_off": "write_off"}
+
+
+def reverse_adjustments(account: CardAccount, kind: str, references: list[str], reversed_on: date, *,
+                        reason: str = "", actor=None) -> list[str]:
+    """Reverse the account's adjustments of ``kind`` with these references from the local date
+    ``reversed_on`` (a snapshot before it still counts them): audit and case event each. The caller
+    holds the account's row lock and replays the account afterwards. Returns the references
+    reversed (already reversed ones are left as they are)."""
+    rows = list(BalanceAdjustment.objects.filter(account=account, kind=kind, reference__in=references,
+                                                 reversed_on__isnull=True))
+    for adj in rows:
+        BalanceAdjustment.objects.filter(pk=adj.pk, reversed_on__isnull=True).update(reversed_on=reversed_on)
+        record("payments.adjustment_reversed", actor=actor, obj=account, reason=reason,
+               data={"kind": kind, "reference": adj.reference, "amount": str(adj.total),
+                     "reversed_on": reversed_on.isoformat()})
+        _case_event(_last_case_id(account.customer_id), "adjustment_reversed", reversed_on,
+                    {"kind": kind, "reference": adj.reference, "amount": str(adj.total)}, getattr(actor, "pk", None),
+                    reason)
+    return [a.reference for a in rows]
 
 
 def add_adjustment(account_id: int, kind: str, local_day: date, amounts: Components, reference: str, *,
@@ -470,7 +511,7 @@ def add_adjustment(account_id: int, kind: str, local_day: date, amounts: Compone
         pos = _position(account)
         as_of = max(local_day, pos.opened_on)
         exp, dlq = account_explanation(account, as_of)
-        _write_account(account, exp, dlq, as_of)
+        _write_account(account, exp, dlq, as_of, _CAUSE_OF_ADJUSTMENT.get(kind, "waiver"))
         case = reevaluate_customer(account.customer_id, as_of, trigger="waiver")
         case_id = case.get("case_id") or _last_case_id(account.customer_id)
         record("payments.waived", actor=actor, obj=account, reason=reason,
@@ -518,8 +559,9 @@ def _paid_towards_sql(grace_days: int):
     ``promised_on + grace`` — the same window as :mod:`arrears.domain.promises`."""
     end = ExpressionWrapper(OuterRef("promised_on") + Value(timedelta(days=grace_days)), output_field=DateField())
     start = OuterRef("taken_on")
+    # not inside the extract's figures (arrears.domain.delinquency.in_extract: local date > extract date)
     pays = (Payment.objects.filter(account__customer_id=OuterRef("customer_id"), local_date__gte=start,
-                                   local_date__lte=end)
+                                   local_date__lte=end, local_date__gt=F("account__as_of_extract"))
             .filter(Q(status=Payment.Status.POSTED) | Q(reversed_on__gt=end))
             .values("account__customer_id").annotate(s=Sum("amount")).values("s"))
     return Coalesce(Subquery(pays, output_field=DecimalField(max_digits=16, decimal_places=2)),
@@ -572,8 +614,8 @@ def evaluate_promises(as_of: date, reevaluate: bool = True) -> dict:
     strategy step follows and reviews every case with an open promise that day). Returns
     ``{"kept": n, "partly_kept": n, "broken": n}``. Idempotent: only ``open`` promises are touched.
     """
-    grace = int(_setting("ARREARS_PTP_GRACE_DAYS", 2))
-    tol = _setting("ARREARS_PTP_TOLERANCE", Decimal("1.00"))
+    grace = promise_grace_days()
+    tol = promise_tolerance()
     with transaction.atomic():
         qs = PromiseToPay.objects.filter(status=PromiseToPay.Status.OPEN, promised_on__lte=as_of)
         return _evaluate(qs, as_of, grace, tol, decide_late=True, reevaluate=reevaluate)
@@ -581,8 +623,8 @@ def evaluate_promises(as_of: date, reevaluate: bool = True) -> dict:
 
 def evaluate_customer_promises(customer_id: int, as_of: date) -> dict:
     """Evaluate one customer's open promises after a posting (kept at once; late ones decided)."""
-    grace = int(_setting("ARREARS_PTP_GRACE_DAYS", 2))
-    tol = _setting("ARREARS_PTP_TOLERANCE", Decimal("1.00"))
+    grace = promise_grace_days()
+    tol = promise_tolerance()
     qs = PromiseToPay.objects.filter(status=PromiseToPay.Status.OPEN, customer_id=customer_id)
     return _evaluate(qs, as_of, grace, tol, decide_late=True)
 

@@ -114,9 +114,22 @@ class CardAccount(models.Model):
     due_day = models.PositiveSmallIntegerField(_("到期还款日(日)"), default=25)
     opened_on = models.DateField(_("开户日"), null=True, blank=True)
     as_of_extract = models.DateField(_("数据日期"))
+    #: the extract's own figures (what the card system said on ``as_of_extract``), kept when payments
+    #: or the daily run move ``overdue_amount`` / ``oldest_unpaid_due_date`` on: delinquency is
+    #: recomputed from these, the statements, payments, reversals and adjustments
+    #: (:mod:`arrears.domain.delinquency`), so the daily run does not need a fresh extract every day
+    extract_overdue_amount = models.DecimalField(_("数据日逾期金额"), **MONEY, default=0, db_default=0)
+    extract_oldest_unpaid_due_date = models.DateField(_("数据日最早未还到期日"), null=True, blank=True)
     dpd = models.IntegerField(_("逾期天数"), default=0)
     bucket = models.CharField(_("账龄"), max_length=8, default="M0", db_index=True)
     last_run_as_of = models.DateField(_("最近批处理日期"), null=True, blank=True)
+
+    def save(self, *args, **kwargs):
+        # a new account's current figures are its extract's figures unless they were given apart
+        if self._state.adding and self.extract_oldest_unpaid_due_date is None and not self.extract_overdue_amount:
+            self.extract_overdue_amount = self.overdue_amount
+            self.extract_oldest_unpaid_due_date = self.oldest_unpaid_due_date
+        super().save(*args, **kwargs)
 
     class Meta:
         verbose_name = _("信用卡账户")
@@ -146,7 +159,10 @@ class Statement(models.Model):
 
 
 class BucketHistory(models.Model):
-    """An account's bucket from ``as_of`` on; a row is written only when the bucket changes."""
+    """An account's bucket from ``as_of`` on; a row is written for every move of the bucket, with
+    its ``cause`` (the daily roll, a payment's cure, a reversal, a settlement, a waiver, a
+    write-off), so roll and cure rates can be computed from history. The daily run writes at most
+    one ``daily_run`` row per account and date; other causes may add rows on the same date."""
 
     class Roll(models.TextChoices):
         NEW = "new", _("新入")
@@ -154,16 +170,28 @@ class BucketHistory(models.Model):
         BACK = "back", _("回滚")
         CURE = "cure", _("出催")
 
+    class Cause(models.TextChoices):
+        DAILY_RUN = "daily_run", _("日批")
+        PAYMENT = "payment", _("还款入账")
+        REVERSAL = "reversal", _("还款冲正")
+        SETTLEMENT = "settlement", _("和解")
+        WAIVER = "waiver", _("减免")
+        WRITE_OFF = "write_off", _("核销")
+
     account = models.ForeignKey(CardAccount, on_delete=models.CASCADE, related_name="bucket_history", verbose_name=_("卡账户"))
     as_of = models.DateField(_("日期"))
     dpd = models.IntegerField(_("逾期天数"))
     bucket = models.CharField(_("账龄"), max_length=8)
     previous_bucket = models.CharField(_("原账龄"), max_length=8, blank=True)
     roll = models.CharField(_("迁徙"), max_length=8, choices=Roll.choices)
+    cause = models.CharField(_("原因"), max_length=16, choices=Cause.choices, default=Cause.DAILY_RUN,
+                             db_default=Cause.DAILY_RUN)
 
     class Meta:
-        ordering = ["-as_of"]
-        constraints = [models.UniqueConstraint(fields=["account", "as_of"], name="bucket_history_once_per_day")]
+        ordering = ["-as_of", "-id"]
+        constraints = [models.UniqueConstraint(fields=["account", "as_of"], condition=models.Q(cause="daily_run"),
+                                               name="bucket_history_once_per_run")]
+        indexes = [models.Index(fields=["account", "as_of"], name="bucket_history_account_day")]
         verbose_name = _("账龄历史")
         verbose_name_plural = pgettext_lazy("plural", "账龄历史")
 

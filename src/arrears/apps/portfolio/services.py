@@ -130,11 +130,12 @@ def load_extract(extract: Extract, fmt: str, progress: Callable[[str], None] | N
 
         account_fields = ("customer_id", "product_code", "currency", "credit_limit", "balance", "principal",
                           "interest", "fees", "minimum_due", "overdue_amount", "oldest_unpaid_due_date", "due_day",
-                          "opened_on", "as_of_extract")
+                          "opened_on", "as_of_extract", "extract_overdue_amount", "extract_oldest_unpaid_due_date")
         record("accounts", _upsert(
             CardAccount, ("external_id",), account_fields,
             ({**r, "external_id": r["account_id"], "customer_id": customer_ids[r["customer_id"]],
-              "as_of_extract": extract.as_of} for r in _rows(extract.accounts)),
+              "as_of_extract": extract.as_of, "extract_overdue_amount": r["overdue_amount"],
+              "extract_oldest_unpaid_due_date": r["oldest_unpaid_due_date"]} for r in _rows(extract.accounts)),
             {"dpd": 0, "bucket": "M0", "last_run_as_of": None},
         ))
         account_ids = dict(CardAccount.objects.values_list("external_id", "id").iterator(chunk_size=20_000))

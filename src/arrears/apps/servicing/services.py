@@ -24,6 +24,7 @@ from django.utils.translation import gettext_noop
 from arrears.apps.audit.services import record
 from arrears.apps.payments.models import Payment, PromiseToPay
 from arrears.apps.portfolio.models import CardAccount
+from arrears.domain.delinquency import in_extract
 from arrears.domain import plans as plan_rules
 from arrears.domain import settlements as settlement_rules
 from arrears.domain.delinquency import PaymentEvent
@@ -293,10 +294,8 @@ def evaluate_settlements(as_of: date, customer_id: int | None = None) -> dict:
     qs = Settlement.objects.filter(status=Settlement.Status.APPROVED)
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
-    for s in qs:
-        rows = list(Payment.objects.filter(account_id=s.account_id, local_date__gte=s.requested_on,
-                                           local_date__lte=min(as_of, s.deadline), status=Payment.Status.POSTED)
-                    .values_list("local_date", "amount"))
+    for s in qs.select_related("account"):
+        rows = _payments_towards(s, as_of)
         paid = money(sum((a for _, a in rows), ZERO))
         result = settlement_rules.outcome(s.payoff, paid, s.deadline, as_of)
         if result == "paid":
@@ -307,6 +306,41 @@ def evaluate_settlements(as_of: date, customer_id: int | None = None) -> dict:
             settlement_transition(s, "void", as_of, data={"paid": str(paid)})
             counts["void"] += 1
     return counts
+
+
+def _payments_towards(s: Settlement, as_of: date) -> list[tuple[date, Decimal]]:
+    """``(local_date, amount)`` of the payments that count towards a settlement's payoff as of
+    ``as_of``: posted (not reversed), dated from the request to the deadline, and not already inside
+    the extract's figures (:func:`arrears.domain.delinquency.in_extract`: the same rule as the balance
+    and the promises)."""
+    rows = (Payment.objects.filter(account_id=s.account_id, local_date__gte=s.requested_on,
+                                   local_date__lte=min(as_of, s.deadline), status=Payment.Status.POSTED)
+            .values_list("local_date", "amount"))
+    return [(d, a) for d, a in rows if not in_extract(d, s.account.as_of_extract)]
+
+
+def on_payment_reversed(account_id: int, reversed_on: date, *, actor=None) -> list[int]:
+    """A payment of the account was reversed from ``reversed_on``: each settlement it had paid whose
+    payoff is no longer reached goes back to ``approved`` (unpaid; ``void`` when its deadline is
+    already past on ``reversed_on``), and its waiver adjustment is reversed from that date (audit and
+    case events). The caller (the payment service) holds the account lock and replays the account.
+    Returns the settlements reopened or voided."""
+    from arrears.apps.payments import services as payments
+
+    out = []
+    for s in Settlement.objects.filter(account_id=account_id, status=Settlement.Status.PAID).select_related("account"):
+        paid = money(sum((a for _, a in _payments_towards(s, s.deadline)), ZERO))
+        if paid >= s.payoff:
+            continue
+        target = "approved" if reversed_on <= s.deadline else "void"
+        settlement_transition(s, target, reversed_on, actor=actor, data={"paid": str(paid), "reopened": True},
+                              reason="payment reversed")
+        _case_event(s.customer_id, "settlement_reopened", reversed_on,
+                    {"settlement": s.pk, "to": target, "paid": str(paid)}, actor)
+        payments.reverse_adjustments(s.account, "settlement", [f"settlement:{s.pk}"], reversed_on,
+                                     reason=f"settlement {s.pk} no longer paid", actor=actor)
+        out.append(s.pk)
+    return out
 
 
 def _settle_paid(s: Settlement, rows: list, paid: Decimal, as_of: date, payments) -> None:
@@ -327,7 +361,7 @@ def _settle_paid(s: Settlement, rows: list, paid: Decimal, as_of: date, payments
     if as_of > day:  # evaluated after the payoff day (batch): bring the account up to as_of
         account = payments._lock_account(s.account_id)
         exp, dlq = payments.account_explanation(account, as_of)
-        payments._write_account(account, exp, dlq, as_of)
+        payments._write_account(account, exp, dlq, as_of, "settlement")
         payments.reevaluate_customer(account.customer_id, as_of, trigger="settlement_paid")
 
 

@@ -36,7 +36,7 @@ class LogGateway:
     def submit_many(self, msgs, on_result=None):
         out = []
         for m in msgs:
-            from . import segments
+            from arrears.integrations import sms_segments as segments
 
             n = segments.count(m.text).parts
             ids = [f"log-{next(self._ids)}" for _ in range(n)]

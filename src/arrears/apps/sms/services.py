@@ -68,7 +68,9 @@ from arrears.integrations.smpp import GatewayError, Inbound, Outgoing, Receipt, 
 from arrears.privacy.crypto import normalize_phone
 
 from . import policy as pol
-from . import segments, templating
+from arrears.integrations import sms_segments as segments
+
+from . import templating
 from .models import InboundSms, NumberFlag, OutboundSms, SmsPart, SmsReplyTask, SmsTemplate
 
 log = logging.getLogger("arrears.sms")

@@ -35,7 +35,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from arrears.domain.money import quantize
 
-from . import segments
+from arrears.integrations import sms_segments as segments
 from .policy import Policy
 
 __all__ = ["VARIABLES", "LANGUAGES", "TemplateRefused", "Rendered", "check_body", "render", "compose",

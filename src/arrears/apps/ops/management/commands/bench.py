@@ -197,7 +197,7 @@ class Command(BaseCommand):
         if opts["step"] == "load":
             out = bench.load_portfolio(path)
         else:
-            from arrears.batch.daily import run_daily
+            from arrears.pipeline.daily import run_daily
 
             from datetime import timedelta
 

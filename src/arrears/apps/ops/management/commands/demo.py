@@ -38,7 +38,7 @@ class Command(BaseCommand):
         from arrears.apps.portfolio.intake.uci import read_uci
         from arrears.apps.portfolio.services import load_extract
         from arrears.apps.users.services import ensure_demo_users
-        from arrears.batch.daily import run_daily
+        from arrears.pipeline.daily import run_daily
 
         as_of = date.fromisoformat(opts["as_of"]) if opts["as_of"] else timezone.localdate()
         rep = Reporter(False, "demo")

@@ -6,7 +6,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from arrears.apps.ops.progress import Reporter
-from arrears.batch.daily import RunError, run_daily
+from arrears.pipeline.daily import RunError, run_daily
 
 
 class Command(BaseCommand):

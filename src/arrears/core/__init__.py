@@ -1,0 +1,1 @@
+"""The lowest layer: errors, typed settings, bulk database I/O, progress. Imports no context."""

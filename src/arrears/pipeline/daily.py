@@ -1,0 +1,289 @@
+"""The daily run: delinquency, buckets, roll, cases — vectorised over every account.
+
+``run_daily(as_of)`` reads all card accounts and the open cases in bulk, computes days past due,
+bucket and roll in DuckDB (:mod:`arrears.batch.daily`, executing the rule modules' SQL), then writes in one transaction:
+
+* accounts whose DPD or bucket changed (bulk ``UPDATE … FROM``);
+* a bucket-history row for each account whose bucket changed (or that entered delinquency on its
+  first run);
+* a new case for each delinquent customer without an open case, with an ``opened`` event;
+* refreshed figures for open cases (``bucket_changed`` events when the bucket moves);
+* cured cases (customer no longer delinquent) closed as ``closed_cured`` through the case state
+  machine, with a ``status_changed`` event;
+* promises to pay, payment plans and settlements evaluated; the collection strategy applied to every
+  open case (:mod:`arrears.apps.strategy.services`) and the cases allocated to teams, agents and
+  agencies; SMS queued from today's ``sms`` decisions and visit requests from ``field_visit`` ones;
+  the phone desk's queue mirrors the ``call`` decisions;
+* one :class:`~arrears.apps.portfolio.models.DailyRun` record per ``as_of``.
+
+Idempotent per as-of date: running the same date again finds nothing to change. A date earlier
+than the latest run is refused (:class:`RunError`), since rolls are measured against the previous
+run.
+
+``as_of`` is a calendar date; each account's DPD is counted in its debtor's local calendar (due
+dates are local dates), so the same date is applied in every debtor's own time zone.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+import duckdb
+import pyarrow as pa
+from django.db import transaction
+from django.utils import timezone
+
+from arrears.apps.cases import services as case_services
+from arrears.apps.cases.models import Case
+from arrears.apps.portfolio.models import BucketHistory, CardAccount, DailyRun, Statement
+from arrears.batch import dbio
+from arrears.batch.daily import ACCOUNT_SCHEMA, CREDIT_SCHEMA, OPEN_CASE_SCHEMA, STATEMENT_SCHEMA, compute
+from arrears.core.settings import repayment_tolerance
+from arrears.domain.buckets import BucketLadder
+from arrears.domain.cases import CaseStatus
+from arrears.rules import load_bucket_ladder
+
+log = logging.getLogger("arrears.pipeline.daily")
+
+
+class RunError(RuntimeError):
+    """The run was refused (e.g. an as-of date earlier than the latest run)."""
+
+
+@dataclass
+class RunResult:
+    as_of: str
+    accounts: int
+    buckets: dict[str, int]
+    cases_open: int
+    cases_opened: int
+    cases_closed: int
+    seconds: float
+    cases_updated: int = 0
+    accounts_changed: int = 0
+    rolls: dict[str, int] = field(default_factory=dict)
+    ladder_version: str = ""
+    rerun: bool = False
+    strategy_version: str = ""
+    decided: int = 0
+    actions: dict[str, int] = field(default_factory=dict)
+    stage_changes: int = 0
+    promises: dict[str, int] = field(default_factory=dict)
+    allocation: dict[str, int] = field(default_factory=dict)
+    sms: dict[str, int] = field(default_factory=dict)
+    visits: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        """The ``--json`` shape: as_of, accounts, buckets, cases_open, cases_opened, cases_closed, seconds,
+        strategy_version, decided (cases (re)decided today), actions (decided today by action type),
+        stage_changes, promises (evaluated today by outcome), allocation (assignment changes by kind),
+        sms (today's SMS decisions queued), visits (visit requests from today's field-visit decisions)."""
+        keys = ("as_of", "accounts", "buckets", "cases_open", "cases_opened", "cases_closed", "seconds",
+                "strategy_version", "decided", "actions", "stage_changes", "promises", "allocation", "sms", "visits")
+        return {k: asdict(self)[k] for k in keys}
+
+
+Progress = Callable[[str], None]
+
+
+def read_accounts(as_of: date) -> pa.Table:
+    """All card accounts with what the delinquency step needs (money as exact decimals).
+
+    ``prev_bucket`` is the bucket after the previous run *date*: when ``as_of`` was already run
+    (a re-run, e.g. after a corrected extract), today's history row remembers it; ``stored_bucket``
+    is what the database holds now; ``seen_today`` marks accounts with a history row for ``as_of``.
+    """
+    t, h = CardAccount._meta.db_table, BucketHistory._meta.db_table
+    return dbio.read_arrow(
+        f"SELECT a.id AS account_id, a.customer_id, a.currency, CAST(a.balance AS TEXT) AS balance, "
+        f"CAST(a.overdue_amount AS TEXT) AS overdue_amount, a.oldest_unpaid_due_date, "
+        f"CASE WHEN h.id IS NOT NULL THEN NULLIF(h.previous_bucket, '') "
+        f"     WHEN a.last_run_as_of IS NULL THEN NULL ELSE a.bucket END AS prev_bucket, "
+        f"CASE WHEN a.last_run_as_of IS NULL THEN -1 ELSE a.dpd END AS prev_dpd, a.bucket AS stored_bucket, "
+        f"CASE WHEN h.id IS NULL THEN 0 ELSE 1 END AS seen_today, a.as_of_extract AS extract_date, "
+        f"CAST(a.extract_overdue_amount AS TEXT) AS extract_overdue, "
+        f"a.extract_oldest_unpaid_due_date AS extract_oldest, "
+        f"CAST(a.overdue_amount AS TEXT) AS prev_overdue, a.oldest_unpaid_due_date AS prev_oldest "
+        f"FROM {t} a LEFT JOIN {h} h ON h.account_id = a.id AND h.as_of = %s AND h.cause = 'daily_run'",
+        [as_of],
+        schema=ACCOUNT_SCHEMA,
+    )
+
+
+def read_open_cases() -> pa.Table:
+    t = Case._meta.db_table
+    return dbio.read_arrow(
+        f"SELECT id AS case_id, customer_id, status, bucket AS case_bucket, max_dpd AS case_max_dpd, "
+        f"CAST(total_balance AS TEXT) AS case_balance, CAST(overdue_amount AS TEXT) AS case_overdue, "
+        f"CAST(amounts AS TEXT) AS case_amounts "
+        f"FROM {t} WHERE closed_on IS NULL",
+        schema=OPEN_CASE_SCHEMA,
+    )
+
+
+def read_statements() -> pa.Table:
+    """The statements' minimums that can still be owed: due after the extract's oldest unpaid due
+    date or on/after the extract date (``account_id, due_date, minimum_due``)."""
+    st, t = Statement._meta.db_table, CardAccount._meta.db_table
+    return dbio.read_arrow(
+        f"SELECT s.account_id, s.due_date, CAST(s.minimum_due AS TEXT) AS minimum_due "
+        f"FROM {st} s JOIN {t} a ON a.id = s.account_id WHERE s.minimum_due > 0 AND "
+        f"(s.due_date >= a.as_of_extract OR s.due_date > a.extract_oldest_unpaid_due_date)",
+        schema=STATEMENT_SCHEMA,
+    )
+
+
+def read_credits(as_of: date) -> pa.Table:
+    """What may count as paid as of ``as_of`` (payments and adjustments since the extract), from the
+    money context (:func:`arrears.apps.payments.selectors.credits_since_extract`)."""
+    from arrears.apps.payments.selectors import credits_since_extract
+
+    return credits_since_extract(as_of, CREDIT_SCHEMA)
+
+
+def _table(rel: duckdb.DuckDBPyRelation) -> pa.Table:
+    """A relation's rows as one Arrow table."""
+    return rel.to_arrow_table()
+
+
+def _evaluate_promises(as_of: date) -> dict[str, int]:
+    """Before the strategy reads them: promises to pay due by ``as_of`` judged kept / partly kept /
+    broken (set-based), payment plans completed or breached past their grace, settlements paid or
+    void (:mod:`arrears.apps.payments.services`, :mod:`arrears.apps.servicing.services`)."""
+    from arrears.apps.payments import services as payment_services
+    from arrears.apps.servicing import services as servicing_services
+
+    counts = dict(payment_services.evaluate_promises(as_of, reevaluate=False))
+    counts.update({f"plans_{k}": v for k, v in servicing_services.evaluate_plans(as_of).items()})
+    counts.update({f"settlements_{k}": v for k, v in servicing_services.evaluate_settlements(as_of).items()})
+    return counts
+
+
+def run_daily(as_of: date, ladder: BucketLadder | None = None, progress: Progress | None = None) -> RunResult:
+    """Run the daily job for business date ``as_of``; see the module docstring. Atomic."""
+    say = progress or (lambda msg: None)
+    ladder = ladder or load_bucket_ladder()
+    tolerance = repayment_tolerance()
+    latest = DailyRun.objects.order_by("-as_of").values_list("as_of", flat=True).first()
+    if latest is not None and as_of < latest:
+        raise RunError(f"a daily run for {latest} exists; runs go forward in time (asked for {as_of})")
+    t0 = time.perf_counter()
+    started = timezone.now()
+    with transaction.atomic():
+        say("reading accounts")
+        accounts = read_accounts(as_of)
+        open_cases = read_open_cases()
+        statements = read_statements()
+        credits = read_credits(as_of)
+        say(f"computing delinquency for {accounts.num_rows:,} accounts")
+        con = duckdb.connect()
+        acc, actions = compute(con, con.from_arrow(accounts), con.from_arrow(open_cases), as_of, ladder, tolerance,
+                               con.from_arrow(statements), con.from_arrow(credits))
+        acc = con.from_arrow(_table(acc))  # read several times below: materialise once
+        actions = con.from_arrow(_table(actions))
+
+        buckets = {b.name: 0 for b in ladder.buckets}
+        buckets.update(dict(acc.aggregate("bucket, count(*)::BIGINT", "bucket").fetchall()))
+        rolls = dict(acc.aggregate("roll, count(*)::BIGINT", "roll").fetchall())
+
+        say("writing account delinquency")
+        changed = acc.filter(
+            "prev_dpd = -1 OR stored_bucket <> bucket OR prev_dpd <> dpd OR prev_overdue <> overdue_amount "
+            "OR prev_oldest IS DISTINCT FROM oldest_unpaid_due_date"
+        ).project("account_id, dpd, bucket, overdue_amount, oldest_unpaid_due_date")
+        n_changed = dbio.bulk_update(
+            CardAccount._meta.db_table,
+            "id",
+            ("dpd", "bucket", "overdue_amount", "oldest_unpaid_due_date", "last_run_as_of"),
+            ((a, d, b, o, u, as_of) for a, d, b, o, u in dbio.iter_arrow_rows(_table(changed))),
+        )
+        # a re-run whose bucket differs from this date's first run replaces that history row
+        superseded = [a for (a,) in dbio.iter_arrow_rows(_table(
+            acc.filter("seen_today AND bucket <> stored_bucket").project("account_id")))]
+        for i in range(0, len(superseded), 5_000):
+            BucketHistory.objects.filter(as_of=as_of, account_id__in=superseded[i:i + 5_000],
+                                         cause=BucketHistory.Cause.DAILY_RUN).delete()
+        history = acc.filter(
+            "roll IN ('new', 'forward', 'back', 'cure') AND (NOT seen_today OR bucket <> stored_bucket)"
+        ).project("account_id, dpd, bucket, coalesce(prev_bucket, '') AS previous_bucket, roll")
+        dbio.bulk_insert(
+            BucketHistory._meta.db_table,
+            ("account_id", "as_of", "dpd", "bucket", "previous_bucket", "roll"),
+            ((a, as_of, d, b, p, r) for a, d, b, p, r in dbio.iter_arrow_rows(_table(history))),
+        )
+
+        say("opening, updating and closing cases")
+        to_open = [
+            case_services.NewCase(c, b, d, tb, od, cur, am)
+            for c, b, d, tb, od, cur, am in dbio.iter_arrow_rows(
+                _table(actions.filter("action = 'open'").project(
+                    "customer_id, bucket, max_dpd, total_balance, overdue_amount, currency, amounts"))
+            )
+        ]
+        opened = case_services.open_cases(to_open, as_of)
+        to_update = list(
+            dbio.iter_arrow_rows(
+                _table(actions.filter("action = 'update'").project(
+                    "case_id, bucket, case_bucket, max_dpd, total_balance, overdue_amount, currency, amounts"))
+            )
+        )
+        updated = case_services.update_positions(to_update, as_of)
+        to_close = list(dbio.iter_arrow_rows(_table(actions.filter("action = 'close'").project("case_id, status"))))
+        closed = case_services.transition_many(
+            to_close, CaseStatus.CLOSED_CURED, as_of=as_of, reason=case_services.REASON_CURED
+        )
+        promises = _evaluate_promises(as_of)
+        say("applying the collection strategy")
+        from arrears.apps.strategy import services as strategy_services
+
+        strat = strategy_services.run_strategy(as_of)
+        say("allocating cases")
+        allocation = strategy_services.run_allocation(as_of, strat)
+        say("queueing SMS and requesting field visits")
+        from arrears.apps.fieldwork import services as field_services
+        from arrears.apps.sms import services as sms_services
+
+        sms = dict(sms_services.enqueue_from_decisions(as_of))
+        visits = dict(field_services.request_visits_from_decisions(as_of))
+        say("refreshing the phone desk queue")
+        from arrears.apps.desk import services as desk_services
+
+        desk_services.sync_queue()
+        cases_open = Case.objects.filter(closed_on__isnull=True).count()
+        seconds = round(time.perf_counter() - t0, 3)
+        result = RunResult(
+            as_of=as_of.isoformat(),
+            accounts=accounts.num_rows,
+            buckets={k: int(v) for k, v in buckets.items()},
+            cases_open=cases_open,
+            cases_opened=opened,
+            cases_closed=closed,
+            seconds=seconds,
+            cases_updated=updated,
+            accounts_changed=n_changed,
+            rolls={k: int(v) for k, v in rolls.items()},
+            ladder_version=ladder.version,
+            strategy_version=strat.strategy_version, decided=strat.decided, actions=strat.actions,
+            stage_changes=strat.stage_changes, promises=promises, allocation=allocation, sms=sms, visits=visits,
+        )
+        run, created = DailyRun.objects.get_or_create(
+            as_of=as_of,
+            defaults=dict(
+                started_at=started, finished_at=timezone.now(), accounts=result.accounts, buckets=result.buckets,
+                cases_open=cases_open, cases_opened=opened, cases_closed=closed, seconds=seconds,
+                ladder_version=ladder.version,
+            ),
+        )
+        result.rerun = not created
+        if not created and (opened or closed or updated or n_changed or strat.decided):
+            # same date again after new input (e.g. a corrected extract): keep the record true
+            DailyRun.objects.filter(pk=run.pk).update(
+                finished_at=timezone.now(), accounts=result.accounts, buckets=result.buckets, cases_open=cases_open,
+                cases_opened=run.cases_opened + opened, cases_closed=run.cases_closed + closed,
+                executions=run.executions + 1,
+            )
+    log.info("daily run %s: %s", as_of, result.summary())
+    return result
