@@ -41,6 +41,7 @@ from django.utils import timezone
 from arrears.apps.cases import services as case_services
 from arrears.apps.cases.models import Case
 from arrears.apps.portfolio.models import BucketHistory, CardAccount, DailyRun
+from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain.buckets import BucketLadder
 from arrears.domain.cases import CaseStatus
 from arrears.rules import load_bucket_ladder
@@ -76,8 +77,10 @@ OPEN_CASE_SCHEMA = pa.schema(
 )
 
 
-class RunError(RuntimeError):
+class RunError(ArrearsError, RuntimeError):
     """The run was refused (e.g. an as-of date earlier than the latest run)."""
+
+    code = ErrorCode.RUN_REFUSED
 
 
 @dataclass

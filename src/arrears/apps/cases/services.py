@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from arrears.batch import dbio
+from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain.cases import CaseStatus, check_transition
 from arrears.domain.errors import DomainError
 
@@ -29,8 +30,10 @@ REASON_DELINQUENT = gettext_noop("日终批处理：客户逾期，立案")
 REASON_CURED = gettext_noop("日终批处理：全部账户恢复正常（出催）")
 
 
-class StaleCase(RuntimeError):
+class StaleCase(ArrearsError, RuntimeError):
     """The case's status changed under us (another worker moved it first)."""
+
+    code = ErrorCode.STALE_CASE
 
 
 @dataclass(frozen=True)
@@ -172,12 +175,13 @@ def transition(case: Case, to_status: str | CaseStatus, *, actor=None, reason: s
 # --- revealing personal data ---------------------------------------------------------------------
 
 
-class RevealRefused(PermissionError):
+class RevealRefused(ArrearsError, PermissionError):
     """A reveal was refused; ``code`` is ``not_allowed``, ``reason_required`` or ``rate_limited``."""
 
+    code = ErrorCode.NOT_ALLOWED
+
     def __init__(self, code: str, message: str) -> None:
-        self.code = code
-        super().__init__(message)
+        super().__init__(message, code=code, field="reason" if code == ErrorCode.REASON_REQUIRED else None)
 
 
 MIN_REASON_LENGTH = 4
