@@ -261,6 +261,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # every error answers one JSON shape {"code", "message", "field", "details"} (arrears.core.errors)
+    "EXCEPTION_HANDLER": "arrears.core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Arrears API",

@@ -11,13 +11,16 @@ translated Django string is rendered only when a message is asked for.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum, StrEnum
 from typing import Any
 
-__all__ = ["ErrorCode", "ArrearsError", "normalize_language", "jsonable"]
+__all__ = ["ErrorCode", "ArrearsError", "normalize_language", "jsonable", "log_unexpected"]
+
+log = logging.getLogger("arrears.errors")
 
 
 class ErrorCode(StrEnum):
@@ -266,3 +269,15 @@ class ArrearsError(Exception):
 
     def __str__(self) -> str:
         return self._text if self._text is not None else self.message_en
+
+
+def log_unexpected(exc: BaseException, where: str) -> None:
+    """Log an exception nobody expected (a bug, not a refusal) once, with its traceback; the caller
+    re-raises it (a 500) or shows a generic message — it is never silently dropped."""
+    if getattr(exc, "_arrears_logged", False):
+        return
+    log.error("unexpected %s in %s", type(exc).__name__, where, exc_info=(type(exc), exc, exc.__traceback__))
+    try:
+        exc._arrears_logged = True  # type: ignore[attr-defined]
+    except AttributeError:  # pragma: no cover - exceptions with __slots__
+        pass

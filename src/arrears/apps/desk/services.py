@@ -696,9 +696,9 @@ def _validate(agent, case: Case, call: Call, inp: OutcomeInput, now: datetime) -
 def post_outcome(agent, case_id: int, inp: OutcomeInput, *, now: datetime | None = None) -> OutcomeResult:
     """Complete call ``inp.call_id`` of case ``case_id`` with its outcome (see the module
     docstring). Every input is checked before anything is written; raises :class:`DeskError`,
-    :class:`~.vocabulary.VocabularyError`, :class:`CallbackRefused` or the payments app's
-    ``PaymentError`` (promise refused) — and then nothing is written."""
-    from arrears.apps.payments.services import take_promise
+    :class:`~.vocabulary.VocabularyError` or :class:`CallbackRefused` (a promise the payments app
+    refuses: ``bad_promise``) — and then nothing is written."""
+    from arrears.apps.payments.services import PaymentError, take_promise
     from arrears.apps.servicing.models import CollectionHold, ContactRestriction
 
     now = now or timezone.now()
@@ -726,7 +726,11 @@ def post_outcome(agent, case_id: int, inp: OutcomeInput, *, now: datetime | None
                                       purpose=call.purpose)
         ptp = None
         if promise is not None:
-            ptp = take_promise(case.pk, promise[0], promise[1], channel="phone", agent=agent, now=now)
+            try:
+                ptp = take_promise(case.pk, promise[0], promise[1], channel="phone", agent=agent, now=now)
+            except PaymentError as exc:
+                field = {"amount": "promise_amount", "promised_on": "promise_date"}.get(exc.field or "")
+                raise DeskError(ErrorCode.BAD_PROMISE, str(exc), field) from exc
         if res.number_status and call.contact is not None:
             set_number_status(call.contact, res.number_status, case_id=case.pk, actor=agent, call=call, now=now)
         if res.restrict and call.contact is not None:

@@ -75,6 +75,15 @@ class PaymentError(ArrearsError, ValueError):
         super().__init__(message, field=field)
 
 
+class AccountNotFound(ArrearsError, LookupError):
+    """No card account with this card-system number (``field``: the input that named it)."""
+
+    code = ErrorCode.NOT_FOUND
+
+    def __init__(self, message: str, field: str | None = "account") -> None:
+        super().__init__(message, field=field)
+
+
 class PaymentConflict(PaymentError):
     """The external payment id was already posted with different figures."""
 
