@@ -215,6 +215,8 @@ class ArrearsError(Exception):
       ``details["detail"]`` in the JSON); the user sees the code's message from the registry;
     * ``None``: the code's message from the registry.
 
+    ``detail`` gives the technical text beside a pair or lazy message.
+
     Subclasses set their default ``code`` as a class attribute and keep their own constructors.
     """
 
@@ -222,14 +224,16 @@ class ArrearsError(Exception):
     field: str | None = None
 
     def __init__(self, message: Any = None, *, code: ErrorCode | str | None = None, field: str | None = None,
-                 details: Mapping[str, Any] | None = None) -> None:
+                 details: Mapping[str, Any] | None = None, detail: str | None = None) -> None:
         if code is not None:
             self.code = ErrorCode(code)
         if field is not None:
             self.field = field
         self.details = dict(details or {})
+        if isinstance(message, str) and detail is None:
+            message, detail = None, message
         self._message = message
-        self._text = message if isinstance(message, str) else None
+        self._text = detail
         if self._text is not None:
             super().__init__(self._text)
         else:

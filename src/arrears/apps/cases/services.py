@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from arrears.batch import dbio
 from arrears.core.errors import ArrearsError, ErrorCode
@@ -180,8 +180,14 @@ class RevealRefused(ArrearsError, PermissionError):
 
     code = ErrorCode.NOT_ALLOWED
 
+    #: what the person asking reads (``message`` stays the technical text)
+    TEXT = {"not_allowed": gettext_lazy("您的角色无权查看完整信息。"),
+            "reason_required": gettext_lazy("请填写查看原因。"),
+            "rate_limited": gettext_lazy("查看次数已达上限，请稍后再试。")}
+
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message, code=code, field="reason" if code == ErrorCode.REASON_REQUIRED else None)
+        super().__init__(self.TEXT.get(code), code=code, detail=message,
+                         field="reason" if code == ErrorCode.REASON_REQUIRED else None)
 
 
 MIN_REASON_LENGTH = 4

@@ -69,7 +69,7 @@ _ENV.globals.clear()  # no range, lipsum, cycler, joiner, namespace, dict
 
 #: the template form's input a problem code points at (the body otherwise)
 _PROBLEM_FIELDS = {"code": "code", "language": "language", "interval": "min_interval_days",
-                   "unknown_variable": "variables"}
+                   "unknown_variable": "variables", "undeclared_variable": "variables"}
 
 
 class TemplateRefused(ArrearsError, ValueError):
