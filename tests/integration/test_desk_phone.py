@@ -362,7 +362,8 @@ def test_api_next_dial_outcome(desk, client):
         client.force_login(a1)
         r = client.post(f"/api/desk/cases/{c.pk}/dial/", {"contact_id": number["contact_id"]},
                         content_type="application/json")
-        assert r.status_code == 403 and r.json()["reasons"] and r.json()["next_allowed_at"]
+        assert r.status_code == 403 and r.json()["code"] == "dial_refused"
+        assert r.json()["details"]["reasons"] and r.json()["details"]["next_allowed_at"]
 
 
 def test_workspace_page_shows_blocked_number_with_reason(desk, client):

@@ -107,7 +107,7 @@ def test_plan_maker_checker_and_signing_through_the_api(world):
     assert c.post(base + "approve/", {"plan": plan_id}, content_type="application/json").status_code == 403
     both = _user_with_roles(users["collector"], "team_leader")
     refused = _client(both).post(base + "approve/", {"plan": plan_id}, content_type="application/json")
-    assert refused.status_code == 400 and "maker-checker" in refused.json()["problems"][0]
+    assert refused.status_code == 400 and "maker-checker" in refused.json()["details"]["problems"][0]
     leader = _client(users["leader"])
     ok = leader.post(base + "approve/", {"plan": plan_id}, content_type="application/json")
     assert ok.status_code == 200 and ok.json()["status"] == "approved"
@@ -142,7 +142,7 @@ def test_settlement_request_and_approval_within_authority(world):
     big = r.json()["id"]
     # 480.00 of 1,200.00 = 40 % > a team leader's 30 % → refused with the reason; a supervisor (50 %) may
     refused = _client(users["leader"]).post(base + "approve/", {"settlement": big}, content_type="application/json")
-    assert refused.status_code == 400 and "exceeds" in refused.json()["problems"][0]
+    assert refused.status_code == 400 and "exceeds" in refused.json()["details"]["problems"][0]
     ok = _client(users["supervisor"]).post(base + "approve/", {"settlement": big}, content_type="application/json")
     assert ok.status_code == 200 and ok.json()["status"] == "approved"
     assert Settlement.objects.get(pk=big).approved_by_id == users["supervisor"].pk

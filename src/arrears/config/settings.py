@@ -107,6 +107,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # logs an unexpected exception of a page with its traceback (the 500 stays)
+    "arrears.core.middleware.LogUnexpectedErrorsMiddleware",
     # last, as django-axes asks: turns a locked-out login into the lockout page
     "axes.middleware.AxesMiddleware",
 ]
@@ -258,6 +260,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # every error answers one JSON shape {"code", "message", "field", "details"} (arrears.core.errors)
+    "EXCEPTION_HANDLER": "arrears.core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Arrears API",

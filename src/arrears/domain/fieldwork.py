@@ -23,6 +23,8 @@ import datetime as _dt
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from arrears.core.errors import ArrearsError, ErrorCode
+
 __all__ = [
     "STATUSES", "TRANSITIONS", "OPEN_STATUSES", "FINAL_STATUSES", "IllegalVisitTransition", "check_transition",
     "MET", "OUTCOMES", "RISK_FLAGS", "required_staff", "visit_window", "haversine_m", "CheckInVerdict",
@@ -50,12 +52,15 @@ OPEN_STATUSES = ("requested", "approved", "planned", "in_progress")
 FINAL_STATUSES = ("done", "rejected", "cancelled")
 
 
-class IllegalVisitTransition(ValueError):
+class IllegalVisitTransition(ArrearsError, ValueError):
     """A move the status map does not allow (``frm`` → ``to``)."""
+
+    code = ErrorCode.ILLEGAL_TRANSITION
 
     def __init__(self, frm: str, to: str) -> None:
         self.frm, self.to = frm, to
-        super().__init__(f"a field visit cannot move from {frm!r} to {to!r}")
+        super().__init__(f"a field visit cannot move from {frm!r} to {to!r}",
+                         details={"machine": "field visit", "from": frm, "to": to})
 
 
 def check_transition(frm: str, to: str) -> None:
@@ -169,12 +174,16 @@ def check_in_verdict(*, address: tuple[float, float] | None, device: tuple[float
 
 
 # ---- the visit report ------------------------------------------------------------------------------------
-class ReportError(ValueError):
-    """Every problem of a visit report at once: ``errors`` maps a field to its messages (en)."""
+class ReportError(ArrearsError, ValueError):
+    """Every problem of a visit report at once: ``errors`` maps a field to its messages (en);
+    ``field`` is the first of them."""
+
+    code = ErrorCode.REPORT_INVALID
 
     def __init__(self, errors: dict[str, list[str]]) -> None:
         self.errors = errors
-        super().__init__("; ".join(f"{k}: {' / '.join(v)}" for k, v in errors.items()))
+        super().__init__("; ".join(f"{k}: {' / '.join(v)}" for k, v in errors.items()),
+                         field=next(iter(errors), None), details={"errors": errors})
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from smpplib import client as smpp_client
 from smpplib import consts, exceptions, smpp
 
+from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.integrations import sms_segments as segments
 
 __all__ = ["Outgoing", "Submitted", "GatewayError", "Receipt", "Inbound", "SmppGateway", "SmppSettings",
@@ -74,15 +75,26 @@ class Submitted:
     message_ids: list[str]
 
 
-class GatewayError(Exception):
-    """A submit that did not go through. ``status``: SMPP command_status when the SMSC answered;
-    ``transient``: worth retrying later; ``maybe_sent``: the SMSC may have the message (never
-    resubmit)."""
+class GatewayError(ArrearsError):
+    """A submit that did not go through. ``smpp_status`` (also ``status``, as before): SMPP
+    command_status when the SMSC answered; ``transient``: worth retrying later; ``maybe_sent``: the
+    SMSC may have the message (never resubmit). The HTTP status is ``http_status`` (502)."""
+
+    code = ErrorCode.GATEWAY_ERROR
 
     def __init__(self, message: str, *, status: int | None = None, transient: bool = False,
                  maybe_sent: bool = False, ref: str = "") -> None:
-        super().__init__(message)
-        self.status, self.transient, self.maybe_sent, self.ref = status, transient, maybe_sent, ref
+        super().__init__(message, details={"smpp_status": status, "transient": transient, "maybe_sent": maybe_sent})
+        self.smpp_status, self.transient, self.maybe_sent, self.ref = status, transient, maybe_sent, ref
+
+    # ``status`` keeps its SMPP meaning here (callers read ``exc.status`` for the command_status)
+    @property
+    def status(self) -> int | None:  # type: ignore[override]
+        return self.smpp_status
+
+    @property
+    def http_status(self) -> int:
+        return self.code.status
 
 
 @dataclass(frozen=True)

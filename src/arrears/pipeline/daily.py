@@ -41,6 +41,7 @@ from arrears.apps.cases.models import Case
 from arrears.apps.portfolio.models import BucketHistory, CardAccount, DailyRun, Statement
 from arrears.batch import dbio
 from arrears.batch.daily import ACCOUNT_SCHEMA, CREDIT_SCHEMA, OPEN_CASE_SCHEMA, STATEMENT_SCHEMA, compute
+from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.core.settings import repayment_tolerance
 from arrears.domain.buckets import BucketLadder
 from arrears.domain.cases import CaseStatus
@@ -49,8 +50,10 @@ from arrears.rules import load_bucket_ladder
 log = logging.getLogger("arrears.pipeline.daily")
 
 
-class RunError(RuntimeError):
+class RunError(ArrearsError, RuntimeError):
     """The run was refused (e.g. an as-of date earlier than the latest run)."""
+
+    code = ErrorCode.RUN_REFUSED
 
 
 @dataclass

@@ -47,6 +47,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from arrears.core.errors import ArrearsError, ErrorCode
+
 log = logging.getLogger("arrears.privacy")
 
 VERSION = "v1"
@@ -59,13 +61,17 @@ KEY_ID_INFO = b"arrears key id"
 DEV_KEY_FILE = "pii.key"
 
 
-class PIIKeyError(ValueError):
+class PIIKeyError(ArrearsError, ValueError):
     """A key that is not URL-safe base64 of exactly 32 bytes."""
 
+    code = ErrorCode.CONFIGURATION_ERROR
 
-class DecryptionError(ValueError):
+
+class DecryptionError(ArrearsError, ValueError):
     """A stored value that is not a ciphertext of this column under a known key (altered, moved
     from another column, or written under a key that is not in the ring)."""
+
+    code = ErrorCode.DECRYPTION_FAILED
 
 
 def generate_key() -> str:

@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain.errors import DomainError, RuleDataError
 from arrears.domain.products import MinimumPaymentTerms, PenaltyTerms, ProductTerms
 
@@ -21,8 +22,10 @@ __all__ = ["PRODUCTS_DIR", "UnknownProduct", "load_product_file", "load_product"
 PRODUCTS_DIR = RULES_DIR / "products"
 
 
-class UnknownProduct(LookupError):
+class UnknownProduct(ArrearsError, LookupError):
     """No terms file for a product code."""
+
+    code = ErrorCode.UNKNOWN_PRODUCT
 
 
 def _terms(data: dict[str, Any]) -> ProductTerms:

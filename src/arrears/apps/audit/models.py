@@ -15,9 +15,13 @@ from django.utils.translation import pgettext_lazy
 
 from . import chain
 
+from arrears.core.errors import ArrearsError, ErrorCode
 
-class AppendOnlyError(RuntimeError):
+
+class AppendOnlyError(ArrearsError, RuntimeError):
     """An attempt to change or remove an audit event."""
+
+    code = ErrorCode.APPEND_ONLY
 
 
 class AuditEvent(models.Model):

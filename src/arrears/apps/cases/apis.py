@@ -83,8 +83,9 @@ class CaseListAPI(APIView):
         try:
             page = selectors.case_list(request.user, flt, after=d.get("after"), before=d.get("before"),
                                        limit=d.get("limit", selectors.DEFAULT_LIMIT))
-        except InvalidCursor:
-            raise serializers.ValidationError({"after": "invalid cursor"}) from None
+        except InvalidCursor as exc:
+            exc.field = "after" if d.get("after") else "before"
+            raise
         record("pii.view", actor=request.user, data={"view": "api_case_list", "masked": True,
                                                      "cases": [r.id for r in page.rows]})
         data = {"results": [r.__dict__ for r in page.rows], "next": page.next_cursor,

@@ -26,6 +26,7 @@ from arrears.apps.cases.scope import CONTACT_REVEAL_KIND, visible_cases
 from arrears.apps.payments.models import Payment
 from arrears.apps.portfolio.selectors import find_customers_by_national_id, find_customers_by_phone
 from arrears.apps.portfolio.models import BucketHistory, CardAccount, Contact, Customer, Statement
+from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain.cases import ACTIVE_STATUSES, CaseStatus
 from arrears.domain.masking import mask_address, mask_email, mask_name, mask_national_id, mask_phone
 from arrears.rules import load_bucket_ladder
@@ -126,8 +127,10 @@ class CaseFilter:
         return self == CaseFilter()
 
 
-class InvalidCursor(ValueError):
+class InvalidCursor(ArrearsError, ValueError):
     """A pagination cursor that was not made by :func:`case_list` (or was altered)."""
+
+    code = ErrorCode.INVALID_CURSOR
 
 
 @dataclass(frozen=True)
@@ -325,8 +328,14 @@ def _row(c: Case) -> CaseRow:
 # ---------------------------------------------------------------------------------------------
 
 
-class CaseNotFound(LookupError):
+class CaseNotFound(ArrearsError, LookupError):
     """No case with this id in the user's data scope (the views answer 404 either way)."""
+
+    code = ErrorCode.NOT_FOUND
+
+    def __init__(self, case_id=None) -> None:
+        self.case_id = case_id
+        super().__init__(f"no case {case_id} in your scope" if case_id is not None else None)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from arrears.batch import dbio
+from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain.cases import CaseStatus, check_transition
 from arrears.domain.errors import DomainError
 
@@ -29,8 +30,10 @@ REASON_DELINQUENT = gettext_noop("日终批处理：客户逾期，立案")
 REASON_CURED = gettext_noop("日终批处理：全部账户恢复正常（出催）")
 
 
-class StaleCase(RuntimeError):
+class StaleCase(ArrearsError, RuntimeError):
     """The case's status changed under us (another worker moved it first)."""
+
+    code = ErrorCode.STALE_CASE
 
 
 @dataclass(frozen=True)
@@ -177,12 +180,19 @@ def transition(case: Case, to_status: str | CaseStatus, *, actor=None, reason: s
 # --- revealing personal data ---------------------------------------------------------------------
 
 
-class RevealRefused(PermissionError):
+class RevealRefused(ArrearsError, PermissionError):
     """A reveal was refused; ``code`` is ``not_allowed``, ``reason_required`` or ``rate_limited``."""
 
+    code = ErrorCode.NOT_ALLOWED
+
+    #: what the person asking reads (``message`` stays the technical text)
+    TEXT = {"not_allowed": gettext_lazy("您的角色无权查看完整信息。"),
+            "reason_required": gettext_lazy("请填写查看原因。"),
+            "rate_limited": gettext_lazy("查看次数已达上限，请稍后再试。")}
+
     def __init__(self, code: str, message: str) -> None:
-        self.code = code
-        super().__init__(message)
+        super().__init__(self.TEXT.get(code), code=code, detail=message,
+                         field="reason" if code == ErrorCode.REASON_REQUIRED else None)
 
 
 MIN_REASON_LENGTH = 4

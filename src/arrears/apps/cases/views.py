@@ -26,6 +26,7 @@ from django_htmx.http import HttpResponseClientRedirect, push_url
 from arrears.apps.audit.services import record
 from arrears.apps.compliance.selectors import contact_status
 from arrears.apps.strategy import selectors as strategy_selectors
+from arrears.core.pages import page_error, render_error
 
 from . import selectors, services
 from .scope import declares_scope, revealable_kinds
@@ -115,9 +116,11 @@ def case_list(request):
     form = CaseFilterForm(request.GET or None)
     form.is_valid()
     after, before = request.GET.get("after") or None, request.GET.get("before") or None
+    error = None
     try:
         page = selectors.case_list(request.user, form.to_filter(request.user), after=after, before=before)
-    except InvalidCursor:
+    except InvalidCursor as exc:  # an altered or stale page link: the first page, and say so
+        error = page_error(exc)
         page = selectors.case_list(request.user, form.to_filter(request.user))
     record("pii.view", actor=request.user, data={
         "view": "case_list", "masked": True, "cases": [r.id for r in page.rows], **_audited_filter(request.GET)})
@@ -129,6 +132,7 @@ def case_list(request):
         "filter_query": _query(request.GET, cursor=False),
         "current_query": current_query,
         "this_url": this_url,
+        "error": error,
     }
     partial = bool(request.htmx) and not request.htmx.history_restore_request
     response = render(request, "cases/_table.html" if partial else "cases/list.html", context)
@@ -174,13 +178,7 @@ def reveal(request, pk: int):
     except CaseNotFound:
         raise Http404(_("没有这个案件。")) from None  # the service audited the attempt
     except services.RevealRefused as e:
-        messages = {
-            "not_allowed": _("您的角色无权查看完整信息。"),
-            "reason_required": _("请填写查看原因。"),
-            "rate_limited": _("查看次数已达上限，请稍后再试。"),
-        }
-        return render(request, "cases/_reveal.html", {"error": messages[e.code], "target": target, "pk": pk},
-                      status=403 if e.code != "reason_required" else 400)
+        return render_error(request, "cases/_reveal.html", {"target": target, "pk": pk}, e)
     return render(request, "cases/_reveal.html", {"value": value, "target": target, "pk": pk})
 
 

@@ -42,6 +42,7 @@ from arrears.apps.agencies.models import Agency, Placement
 from arrears.apps.cases.models import Case, CaseEvent
 from arrears.apps.legal.models import LegalReferral
 from arrears.apps.portfolio.models import Contact, Customer
+from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain.compliance import (
     Assignment,
     ContactHistory,
@@ -79,12 +80,23 @@ _NOTICE_OUTCOMES = ("sent", "delivered", "connected", "conversation", "rpc")
 PRODUCT = "credit_card"
 
 
-class ContactRefused(Exception):
-    """The gate did not allow the contact; ``decision`` holds its reasons and ``next_allowed_at``."""
+class ContactRefused(ArrearsError):
+    """The gate did not allow the contact; ``decision`` holds its reasons and ``next_allowed_at``.
+    The message names the rules in both languages."""
+
+    code = ErrorCode.CONTACT_REFUSED
 
     def __init__(self, decision: Decision, message: str = "") -> None:
         self.decision = decision
-        super().__init__(message or "; ".join(f"{r.rule_id}: {r.en}" for r in decision.reasons) or decision.decision)
+        reasons = list(decision.reasons)
+        details = {"decision": decision.decision,
+                   "reasons": [{"rule_id": r.rule_id, "zh": r.zh, "en": r.en} for r in reasons],
+                   "next_allowed_at": decision.next_allowed_at}
+        super().__init__(message or "; ".join(f"{r.rule_id}: {r.en}" for r in reasons) or decision.decision,
+                         details=details)
+        if reasons:
+            self._message = (ErrorCode.CONTACT_REFUSED.message_zh + "（" + "；".join(f"{r.rule_id}：{r.zh}" for r in reasons) + "）",
+                             ErrorCode.CONTACT_REFUSED.message_en + " (" + "; ".join(f"{r.rule_id}: {r.en}" for r in reasons) + ")")
 
 
 def default_pack() -> RulePack:

@@ -15,13 +15,17 @@ before anything else — also for a method the route does not serve.
 ``POST /api/desk/cases/{pk}/release/``   give a held case back to the queue
 ``POST /api/desk/cases/{pk}/reassign/``  give a case to another agent (team leader, administrator)
 =======================================  ===========================================================
+
+Errors answer the one shape ``{"code", "message", "field", "details"}`` (:mod:`arrears.core.api`),
+the status following from the code: e.g. 400 ``bad_contact``, 403 ``dial_refused`` (the gate's
+``reasons`` and ``next_allowed_at`` in ``details``), 404 ``not_found``, 409 ``call_open``.
 """
 from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -31,7 +35,7 @@ from rest_framework.views import APIView
 from arrears.apps.audit.services import record
 from arrears.apps.cases.scope import scope_for, visible_cases
 from arrears.apps.cases.selectors import CaseNotFound
-from arrears.apps.payments.services import PaymentError
+from arrears.core.api import ErrorSerializer
 
 from . import selectors, services
 from . import vocabulary as V
@@ -63,27 +67,6 @@ class RoleRequired(BasePermission):
         if roles is not None and not has_role(request.user, roles):
             raise PermissionDenied("your role may not use this")
         return True
-
-
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
-    field = serializers.CharField(allow_null=True, required=False)
-    reasons = serializers.ListField(child=serializers.DictField(), required=False)
-    next_allowed_at = serializers.DateTimeField(allow_null=True, required=False)
-    known = serializers.ListField(child=serializers.CharField(), required=False)
-
-
-def _error(exc: Exception, http=status.HTTP_400_BAD_REQUEST) -> Response:
-    body = {"code": getattr(exc, "code", "invalid"), "detail": str(exc), "field": getattr(exc, "field", None)}
-    if hasattr(exc, "reasons"):
-        body["reasons"] = exc.reasons
-        body["next_allowed_at"] = exc.next_allowed_at.isoformat() if exc.next_allowed_at else None
-    if getattr(exc, "known", None):
-        body["known"] = exc.known
-    if getattr(exc, "details", None):
-        body.update({k: v for k, v in exc.details.items() if k not in body})
-    return Response(body, status=http)
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -118,13 +101,10 @@ class NextAPI(DeskAPIView):
     def get(self, request):
         return Response(QueueStatusSerializer(selectors.queue_status(request.user, timezone.now())).data)
 
-    @extend_schema(request=None, responses={200: NextSerializer, 403: ErrorSerializer},
+    @extend_schema(request=None, responses={200: NextSerializer, 403: ErrorSerializer, 409: ErrorSerializer},
                    summary="Take the next case (atomic)")
     def post(self, request):
-        try:
-            got = services.get_next(request.user)
-        except services.DeskError as exc:
-            return _error(exc, status.HTTP_403_FORBIDDEN)
+        got = services.get_next(request.user)
         return Response({"case_id": got.case_id, "resumed": got.resumed,
                          "deferred": [{"case_id": d["case_id"], "until": d["until"].isoformat(),
                                        "rule_ids": sorted({r["rule_id"] for r in d["reasons"]})}
@@ -293,7 +273,7 @@ class WorkspaceSerializer(serializers.Serializer):
 class WorkspaceAPI(DeskAPIView):
     arrears_scope = "case"
 
-    @extend_schema(responses={200: WorkspaceSerializer, 404: OpenApiResponse(description="not in your scope")},
+    @extend_schema(responses={200: WorkspaceSerializer, 404: ErrorSerializer},
                    summary="The call workspace")
     def get(self, request, pk: int):
         try:
@@ -337,12 +317,6 @@ class DialAPI(DeskAPIView):
         try:
             out = services.dial(request.user, pk, s.validated_data["contact_id"],
                                 purpose=s.validated_data.get("purpose"))
-        except services.DialRefused as exc:
-            return _error(exc, status.HTTP_403_FORBIDDEN)
-        except services.DeskError as exc:
-            http = status.HTTP_409_CONFLICT if exc.code in ("call_open", "held_by_other") else (
-                status.HTTP_403_FORBIDDEN if exc.code == "read_only" else status.HTTP_400_BAD_REQUEST)
-            return _error(exc, http)
         except CaseNotFound:
             raise NotFound("no such case") from None
         return Response(DialResponseSerializer(out).data, status=status.HTTP_201_CREATED)
@@ -382,7 +356,7 @@ class OutcomeAPI(DeskAPIView):
     roles = AGENT_ROLES
 
     @extend_schema(request=OutcomeRequestSerializer,
-                   responses={200: OutcomeResponseSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+                   responses={200: OutcomeResponseSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer},
                    summary="Post a call's outcome")
     def post(self, request, pk: int):
         s = OutcomeRequestSerializer(data=request.data)
@@ -398,12 +372,6 @@ class OutcomeAPI(DeskAPIView):
             recording_id=d.get("recording_id", ""), recording_seconds=d.get("recording_seconds"))
         try:
             out = services.post_outcome(request.user, pk, inp)
-        except (services.DeskError, V.VocabularyError) as exc:
-            return _error(exc, status.HTTP_403_FORBIDDEN if getattr(exc, "code", "") == "read_only"
-                          else status.HTTP_400_BAD_REQUEST)
-        except PaymentError as exc:
-            exc.code = "bad_promise"
-            return _error(exc)
         except CaseNotFound:
             raise NotFound("no such case") from None
         return Response(OutcomeResponseSerializer(out).data)
@@ -420,10 +388,7 @@ class ReleaseAPI(DeskAPIView):
 
     @extend_schema(request=None, responses={204: None, 400: ErrorSerializer}, summary="Give a held case back")
     def post(self, request, pk: int):
-        try:
-            services.release(request.user, pk)
-        except services.DeskError as exc:
-            return _error(exc)
+        services.release(request.user, pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -442,11 +407,7 @@ class ReassignAPI(DeskAPIView):
     def post(self, request, pk: int):
         s = ReassignRequestSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        try:
-            services.reassign(request.user, pk, s.validated_data["agent_id"], reason=s.validated_data.get("reason", ""))
-        except services.DeskError as exc:
-            return _error(exc, status.HTTP_409_CONFLICT if exc.code == "held_by_other" else (
-                status.HTTP_403_FORBIDDEN if exc.code in ("read_only", "not_allowed") else status.HTTP_400_BAD_REQUEST))
+        services.reassign(request.user, pk, s.validated_data["agent_id"], reason=s.validated_data.get("reason", ""))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

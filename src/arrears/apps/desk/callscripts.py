@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator
 import json
 import yaml
 
+from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain.errors import RuleDataError
 from arrears.domain.screening import screen
 
@@ -39,13 +40,15 @@ DEBTOR_FIELDS = THIRD_PARTY_FIELDS | frozenset({
 FIELDS = {"debtor": DEBTOR_FIELDS, "third_party": THIRD_PARTY_FIELDS}
 
 
-class ScriptRefused(ValueError):
+class ScriptRefused(ArrearsError, ValueError):
     """The filled script contains prohibited content (``matches``) or lacks a value (``missing``)."""
+
+    code = ErrorCode.SCRIPT_REFUSED
 
     def __init__(self, message: str, matches: list | None = None, missing: list[str] | None = None) -> None:
         self.matches = matches or []
         self.missing = missing or []
-        super().__init__(message)
+        super().__init__(message, details={"missing": self.missing, "matches": [str(m) for m in self.matches]})
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from arrears.apps.cases.models import Case, CaseEvent
 from arrears.apps.cases.scope import scope_for, visible_cases
 from arrears.apps.cases.selectors import CaseNotFound, case_detail, event_label
 from arrears.apps.compliance import services as gate
+from arrears.core.errors import ArrearsError, log_unexpected
 from arrears.domain.calendar import local_date
 from arrears.domain.masking import mask_name, mask_phone
 
@@ -132,6 +133,7 @@ class BalanceText:
     account: str
     paragraph: str
     amount_owed: Decimal | None
+    #: why there is no paragraph, in the page's language ("" when unknown)
     error: str = ""
 
 
@@ -276,8 +278,11 @@ def workspace(user, case_id: int, now: datetime, language: str | None = None) ->
         try:
             exp = explain_account(a.external_id, max(today, a.as_of_extract))
             balances.append(BalanceText(a.external_id, exp.paragraph(lang), exp.amount_owed))
-        except Exception as exc:  # a product without terms, a date before the extract …
-            balances.append(BalanceText(a.external_id, "", None, type(exc).__name__))
+        except ArrearsError as exc:  # a product without terms, a date before the extract …
+            balances.append(BalanceText(a.external_id, "", None, exc.message(language)))
+        except Exception as exc:  # a bug: logged with its traceback; the rest of the workspace still shows
+            log_unexpected(exc, f"desk workspace balance of account {a.pk}")
+            balances.append(BalanceText(a.external_id, "", None, ""))
     values = _values(case, detail, user, language, balances)
     script = third_script = None
     script_error = ""
@@ -285,7 +290,7 @@ def workspace(user, case_id: int, now: datetime, language: str | None = None) ->
         script = render(case.stage or "default", language, "debtor", values)
         third_script = render(case.stage or "default", language, "third_party", values)
     except ScriptRefused as exc:
-        script_error = str(exc)
+        script_error = exc.message(language)
     events = list(CaseEvent.objects.filter(case_id=case_id).select_related("actor").order_by("-at", "-id")[:60])
     timeline = [TimelineRow(e.at, e.kind, event_label(e.kind), _timeline_detail(e.kind, e.data),
                             e.actor.get_username() if e.actor_id else "") for e in events]

@@ -46,6 +46,7 @@ from arrears.apps.cases.services import EventRow, record_events
 from arrears.apps.compliance import services as gate
 from arrears.apps.payments.models import PromiseToPay
 from arrears.apps.portfolio.models import Contact
+from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain.calendar import local_date
 from arrears.domain.cases import ACTIVE_STATUSES
 from arrears.domain.compliance import Decision, Reason, decide
@@ -64,14 +65,19 @@ def _setting(name: str, default):
     return getattr(settings, name, default)
 
 
-class DeskError(ValueError):
+class DeskError(ArrearsError, ValueError):
     """A desk operation was refused; ``code`` names why, ``field`` the offending input."""
 
     def __init__(self, code: str, message: str, field: str | None = None, **details) -> None:
-        self.code = code
-        self.field = field
-        self.details = details
-        super().__init__(message)
+        super().__init__(message, code=code, field=field, details=details)
+
+
+def _reasons_message(head: ErrorCode, reasons: list[dict]) -> tuple[str, str] | None:
+    """The code's message followed by the gate's reasons, in each language."""
+    if not reasons:
+        return None
+    return (head.message_zh + "（" + "；".join(f"{r['rule_id']}：{r['zh']}" for r in reasons) + "）",
+            head.message_en + " (" + "; ".join(f"{r['rule_id']}: {r['en']}" for r in reasons) + ")")
 
 
 class DialRefused(DeskError):
@@ -79,10 +85,12 @@ class DialRefused(DeskError):
     ``zh``, ``en``) and ``next_allowed_at`` (aware, or ``None``)."""
 
     def __init__(self, message: str, reasons: list[dict], next_allowed_at: datetime | None, decision: str) -> None:
-        super().__init__("dial_refused", message, "contact_id")
+        super().__init__(ErrorCode.DIAL_REFUSED, message, "contact_id", reasons=reasons,
+                         next_allowed_at=next_allowed_at, decision=decision)
         self.reasons = reasons
         self.next_allowed_at = next_allowed_at
         self.decision = decision
+        self._message = _reasons_message(ErrorCode.DIAL_REFUSED, reasons) or self._message
 
 
 # ---------------------------------------------------------------------------------------------
@@ -611,9 +619,11 @@ class CallbackRefused(DeskError):
     """The gate would not allow a call at the asked callback time."""
 
     def __init__(self, message: str, reasons: list[dict], next_allowed_at: datetime | None) -> None:
-        super().__init__("callback_not_allowed", message, "callback_at")
+        super().__init__(ErrorCode.CALLBACK_NOT_ALLOWED, message, "callback_at", reasons=reasons,
+                         next_allowed_at=next_allowed_at)
         self.reasons = reasons
         self.next_allowed_at = next_allowed_at
+        self._message = _reasons_message(ErrorCode.CALLBACK_NOT_ALLOWED, reasons) or self._message
 
 
 def _validate(agent, case: Case, call: Call, inp: OutcomeInput, now: datetime) -> tuple:
@@ -686,9 +696,9 @@ def _validate(agent, case: Case, call: Call, inp: OutcomeInput, now: datetime) -
 def post_outcome(agent, case_id: int, inp: OutcomeInput, *, now: datetime | None = None) -> OutcomeResult:
     """Complete call ``inp.call_id`` of case ``case_id`` with its outcome (see the module
     docstring). Every input is checked before anything is written; raises :class:`DeskError`,
-    :class:`~.vocabulary.VocabularyError`, :class:`CallbackRefused` or the payments app's
-    ``PaymentError`` (promise refused) — and then nothing is written."""
-    from arrears.apps.payments.services import take_promise
+    :class:`~.vocabulary.VocabularyError` or :class:`CallbackRefused` (a promise the payments app
+    refuses: ``bad_promise``) — and then nothing is written."""
+    from arrears.apps.payments.services import PaymentError, take_promise
     from arrears.apps.servicing.models import CollectionHold, ContactRestriction
 
     now = now or timezone.now()
@@ -716,7 +726,11 @@ def post_outcome(agent, case_id: int, inp: OutcomeInput, *, now: datetime | None
                                       purpose=call.purpose)
         ptp = None
         if promise is not None:
-            ptp = take_promise(case.pk, promise[0], promise[1], channel="phone", agent=agent, now=now)
+            try:
+                ptp = take_promise(case.pk, promise[0], promise[1], channel="phone", agent=agent, now=now)
+            except PaymentError as exc:
+                field = {"amount": "promise_amount", "promised_on": "promise_date"}.get(exc.field or "")
+                raise DeskError(ErrorCode.BAD_PROMISE, str(exc), field) from exc
         if res.number_status and call.contact is not None:
             set_number_status(call.contact, res.number_status, case_id=case.pk, actor=agent, call=call, now=now)
         if res.restrict and call.contact is not None:

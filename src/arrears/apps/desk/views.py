@@ -24,7 +24,8 @@ from arrears.apps.audit.services import record
 from arrears.apps.cases.scope import declares_scope, scope_for, visible_cases
 from arrears.apps.cases.selectors import CaseNotFound
 from arrears.apps.cases.views import desk_login_required
-from arrears.apps.payments.services import PaymentError
+from arrears.core.errors import ArrearsError
+from arrears.core.pages import form_error, mark_error, page_error
 
 from . import selectors, services
 from . import vocabulary as V
@@ -33,27 +34,10 @@ from .selectors import BOARD_ROLES
 from .services import AGENT_ROLES
 
 
-#: what the agent reads for a refused operation (the service's message is English, for logs and the API)
-ERROR_TEXT = {
-    "call_open": _("请先登记当前通话的结果。"),
-    "held_by_other": _("该案件正由其他催收员处理。"),
-    "not_claimed": _("您没有领取这个案件。"),
-    "read_only": _("您的角色只能查看，不能处理案件。"),
-    "not_an_agent": _("只有催收员和组长可以从队列领取案件。"),
-    "bad_purpose": _("联系第三人只能询问债务人联系方式或请其转告。"),
-    "bad_contact": _("这不是本案件的电话号码。"),
-    "recording_required": _("有通话的结果必须填写录音编号。"),
-    "bad_callback": _("请填写14天内的约定回电时间。"),
-    "call_closed": _("这个通话已经登记过结果。"),
-    "bad_call": _("没有这个通话。"),
-    "bad_agent": _("只能改派给您所带团队的在岗催收员。"),
-    "not_allowed": _("您的角色不能改派案件。"),
-}
-
-
-def _message(exc) -> str:
-    text = ERROR_TEXT.get(getattr(exc, "code", ""))
-    return str(text) if text is not None else str(exc)
+def _message(exc: ArrearsError) -> str:
+    """What the agent reads for a refused operation: the error's message in the page's language
+    (the service's own text is English, for logs and the API)."""
+    return exc.message()
 
 
 def _roles(allowed):
@@ -155,7 +139,11 @@ def _workspace(request, pk: int, *, status: int = 200, **extra):
     outcome_call = w.open_call.pk if w.open_call else (form["call_id"].value() if form is not None else "")
     context = {"w": w, "case": w.case, "form": form, "outcome_call": outcome_call, "can_work": has_role(request.user, AGENT_ROLES)
                and not scope_for(request.user).read_only, "purposes": V.THIRD_PARTY_PURPOSES.items(), **extra}
-    return render(request, "desk/workspace.html", context, status=status)
+    response = render(request, "desk/workspace.html", context, status=status)
+    failure = extra.get("error") or extra.get("refusal") or (form if form is not None and form.errors else None)
+    if failure is not None:
+        mark_error(response, failure.code if not isinstance(failure, forms.Form) else "invalid_input")
+    return response
 
 
 @case_route(("GET",))
@@ -170,9 +158,10 @@ def dial(request, pk: int):
     try:
         out = services.dial(request.user, pk, request.POST.get("contact_id"), purpose=request.POST.get("purpose") or None)
     except services.DialRefused as exc:
-        return _workspace(request, pk, status=403, refusal=exc, refused_contact=request.POST.get("contact_id"))
+        return _workspace(request, pk, status=exc.code.status, refusal=exc,
+                          refused_contact=request.POST.get("contact_id"))
     except services.DeskError as exc:
-        return _workspace(request, pk, status=400, error=_message(exc))
+        return _workspace(request, pk, status=exc.code.status, error=page_error(exc))
     messages.success(request, _t("已拨号（通话 %(call)s）。通话结束后请登记结果。") % {"call": out.call_id})
     return redirect("desk:workspace", pk=pk)
 
@@ -198,14 +187,11 @@ def outcome(request, pk: int):
     try:
         res = services.post_outcome(request.user, pk, inp)
     except services.CallbackRefused as exc:
-        form.add_error("callback_at", _t("该时间不允许致电：%(why)s") % {
-            "why": "; ".join(r["zh"] if not request.LANGUAGE_CODE.startswith("en") else r["en"]
-                             for r in exc.reasons)})
-        return _workspace(request, pk, status=400, form=form, callback_next=exc.next_allowed_at)
-    except (services.DeskError, V.VocabularyError, PaymentError) as exc:
-        form.add_error(getattr(exc, "field", None) if getattr(exc, "field", None) in form.fields else None,
-                       _message(exc))
-        return _workspace(request, pk, status=400, form=form)
+        form_error(form, exc)  # the message names the gate's reasons in the page's language
+        return _workspace(request, pk, status=exc.code.status, form=form, callback_next=exc.next_allowed_at)
+    except (services.DeskError, V.VocabularyError) as exc:
+        form_error(form, exc)
+        return _workspace(request, pk, status=exc.code.status, form=form)
     label = V.RESULT_CODES[res.result_code].label
     messages.success(request, _t("已登记通话结果：%(result)s。") % {"result": label})
     if res.promise_id:
@@ -269,8 +255,9 @@ def reassign(request):
             record("access.denied", actor=request.user, obj=("cases.case", d["case"]), data={"action": "desk_reassign"})
             form.add_error("case", _("没有这个案件。"))
         except services.DeskError as exc:
-            form.add_error(None, _message(exc))
+            form_error(form, exc)
         else:
             messages.success(request, _t("案件 C%(case)s 已改派。") % {"case": d["case"]})
             return redirect(reverse("desk:board"))
-    return render(request, "desk/reassign.html", {"form": form}, status=400 if form.errors else 200)
+    response = render(request, "desk/reassign.html", {"form": form}, status=400 if form.errors else 200)
+    return mark_error(response, "invalid_input") if form.errors else response

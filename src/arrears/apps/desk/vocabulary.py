@@ -19,6 +19,8 @@ from datetime import timedelta
 
 from django.utils.translation import gettext_lazy as _
 
+from arrears.core.errors import ArrearsError, ErrorCode
+
 # ---- parties --------------------------------------------------------------------------------
 #: Contact.Party values the bank may collect from (2011 card rules 第六十八条: 债务人本人及其担保人)
 COLLECTABLE_PARTIES = frozenset({"debtor", "guarantor"})
@@ -158,13 +160,15 @@ RESULT_CODES: dict[str, ResultCode] = {r.code: r for r in (
 RESULT_ORDER = tuple(RESULT_CODES)
 
 
-class VocabularyError(ValueError):
+class VocabularyError(ArrearsError, ValueError):
     """An unknown or unfitting code; ``field`` names the input, ``known`` the accepted values."""
 
+    code = ErrorCode.INVALID_CODE
+
     def __init__(self, field: str, message: str, known: list[str] | None = None) -> None:
-        self.field = field
         self.known = known or []
-        super().__init__(message + (f" (known: {', '.join(self.known)})" if self.known else ""))
+        super().__init__(message + (f" (known: {', '.join(self.known)})" if self.known else ""), field=field,
+                         details={"known": self.known})
 
 
 def action_code(code: str) -> ActionCode:

@@ -38,6 +38,7 @@ from arrears.apps.compliance import services as gate
 from arrears.apps.portfolio.models import Contact
 from arrears.apps.users.models import StaffProfile, Team
 from arrears.apps.users.services import user_roles
+from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain import fieldwork as rules
 from arrears.domain.compliance.artifacts import check_field_visit_plan
 from arrears.domain.routing import Crew, Stop, TeamDay, hhmm, minutes
@@ -58,12 +59,11 @@ PHOTO_MAX_BYTES = 8 * 1024 * 1024
 ADDRESS_KINDS = ("home_address", "work_address")
 
 
-class VisitError(ValueError):
+class VisitError(ArrearsError, ValueError):
     """A refused visit operation: ``code`` (machine-readable) and a message; nothing was written."""
 
-    def __init__(self, code: str, message: str, details: dict | None = None) -> None:
-        self.code, self.details = code, details or {}
-        super().__init__(message)
+    def __init__(self, code: str, message: str, details: dict | None = None, field: str | None = None) -> None:
+        super().__init__(message, code=code, field=field, details=details)
 
 
 # ---- settings and rule-pack parameters -------------------------------------------------------------

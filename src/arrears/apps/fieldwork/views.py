@@ -16,45 +16,22 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from arrears.apps.audit.services import record
 from arrears.apps.cases.scope import declares_scope, scope_for, visible_cases
 from arrears.apps.cases.views import desk_login_required
-from arrears.apps.compliance.services import ContactRefused
 from arrears.apps.users.models import Team
-from arrears.domain.fieldwork import IllegalVisitTransition, ReportError
+from arrears.core.errors import ArrearsError, ErrorCode
+from arrears.core.pages import PageError, mark_error, page_error
 
 from . import selectors, services
 from .models import FieldVisit, RiskFlag, VisitReport
 
-#: messages for service error codes (Chinese source text; English in .i18n-pending/fieldwork.po)
-ERRORS = {
-    "reason_required": gettext_noop("请填写原因。"),
-    "not_today": gettext_noop("只能在外访当天签到。"),
-    "not_planned": gettext_noop("该外访当前不能签到。"),
-    "two_person_required": gettext_noop("该外访须两人同行（政策要求或存在风险标记）。"),
-    "not_in_team": gettext_noop("所选人员不是该外访团队的在岗外访员。"),
-    "same_person": gettext_noop("主办和同行人员不能是同一人。"),
-    "not_leader": gettext_noop("只有该外访团队的组长可以操作。"),
-    "no_field_team": gettext_noop("请选择外访团队。"),
-    "day_past": gettext_noop("外访日期不能早于今天。"),
-    "open_visit_exists": gettext_noop("该案件已有未完成的外访。"),
-    "case_closed": gettext_noop("案件已结案。"),
-    "window_closed": gettext_noop("允许外访的时段内已没有可用时间。"),
-    "not_in_progress": gettext_noop("请先签到。"),
-    "report_required": gettext_noop("请先提交外访报告再签退。"),
-    "already_reported": gettext_noop("该外访已提交报告。"),
-    "photo_type": gettext_noop("照片格式不支持。"),
-    "photo_size": gettext_noop("照片过大或为空。"),
-    "not_found": gettext_noop("没有这个外访。"),
-    "not_allowed": gettext_noop("您无权执行此操作。"),
-}
-
-
-def _err(code: str) -> str:
-    return _(ERRORS.get(code, gettext_noop("操作未完成。")))
+def _err(code: ErrorCode, message=None, field: str | None = None) -> PageError:
+    """A refusal the view itself finds (no service call), as the page shows it."""
+    return page_error(ArrearsError(message, code=code, field=field))
 
 
 def _today_local() -> date:
@@ -82,8 +59,7 @@ def _post_only(view):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if scope_for(request.user).read_only:
-            return render(request, "fieldwork/case.html", _case_context(request, case, error=_("只读角色不能修改。")),
-                          status=403)
+            return _again(request, case, error=_err(ErrorCode.READ_ONLY), status=403)
         return view(request, case, *args, **kwargs)
 
     return wrapped
@@ -96,7 +72,7 @@ def _float(v):
         return None
 
 
-def _case_context(request, case, *, error: str = "", errors: dict | None = None) -> dict:
+def _case_context(request, case, *, error: PageError | None = None, errors: dict | None = None) -> dict:
     visits = selectors.case_visits(request.user, case.pk)
     mine = next((v for v in visits if request.user.pk in _crew_ids(v.id) and v.status in ("planned", "in_progress")),
                 None)
@@ -121,9 +97,11 @@ def _crew_ids(visit_id: int) -> set[int]:
     return {x for x in v if x}
 
 
-def _again(request, case, *, error: str = "", errors: dict | None = None, status: int = 400):
-    return render(request, "fieldwork/case.html", _case_context(request, case, error=error, errors=errors),
-                  status=status)
+def _again(request, case, *, error: PageError, errors: dict | None = None, status: int | None = None):
+    """The visit page again, with the refusal (``error``) shown by the one error partial."""
+    response = render(request, "fieldwork/case.html", _case_context(request, case, error=error, errors=errors),
+                      status=status or ErrorCode(error.code).status)
+    return mark_error(response, error)
 
 
 def _done(case):
@@ -131,18 +109,13 @@ def _done(case):
 
 
 def _run(request, case, fn):
-    """Call a service; map its refusals to the page with the reason."""
+    """Call a service; show its refusal (a visit error, a report with every problem, the gate's
+    refusal with its reasons, an illegal status move) on the page, in the page's language."""
     try:
         fn()
-    except services.VisitError as e:
-        return _again(request, case, error=_err(e.code), status=409 if e.code != "reason_required" else 400)
-    except ReportError as e:
-        return _again(request, case, error=_("报告有误，请检查。"), errors=e.errors)
-    except ContactRefused as e:
-        text = "；".join(f"{r.rule_id}: {r.zh}" for r in e.decision.reasons) or e.decision.decision
-        return _again(request, case, error=_("合规拦截：") + text, status=409)
-    except IllegalVisitTransition:
-        return _again(request, case, error=_("该外访当前状态不允许此操作。"), status=409)
+    except ArrearsError as e:
+        errors = getattr(e, "errors", None) if isinstance(getattr(e, "errors", None), dict) else None
+        return _again(request, case, error=page_error(e), errors=errors)
     return _done(case)
 
 
@@ -231,7 +204,7 @@ def request_visit(request, case):
     try:
         day = date.fromisoformat(request.POST.get("day", ""))
     except ValueError:
-        return _again(request, case, error=_("请选择外访日期。"))
+        return _again(request, case, error=_err(ErrorCode.INVALID_INPUT, gettext_lazy("请选择外访日期。"), "day"))
     return _run(request, case, lambda: services.request_visit(case, actor=request.user, day=day,
                                                               reason=request.POST.get("reason", "")))
 
@@ -281,7 +254,7 @@ def photo(request, case):
     visit = _visit(request, case)
     f = request.FILES.get("photo")
     if f is None:
-        return _again(request, case, error=_err("photo_size"))
+        return _again(request, case, error=_err(ErrorCode.PHOTO_SIZE, field="photo"))
     data = f.read(services.PHOTO_MAX_BYTES + 1)
     return _run(request, case, lambda: services.add_photo(
         visit.pk, user=request.user, content=data, content_type=f.content_type or "",
@@ -326,7 +299,7 @@ def alert(request, case):
         raise Http404(_("没有这个警报。"))
     to = request.POST.get("to", "")
     if to not in ("acknowledged", "resolved"):
-        return _again(request, case, error=_err("not_allowed"))
+        return _again(request, case, error=_err(ErrorCode.NOT_ALLOWED))
     resp = _run(request, case, lambda: services.handle_alert(alert_id, actor=request.user, to=to,
                                                              note=request.POST.get("note", "")))
     if resp.status_code == 302 and request.POST.get("next") == "board":

@@ -5,18 +5,23 @@ request answers 200 with the same payment instead of 201. ``POST /api/v1/payment
 reverses one. ``GET /api/v1/payments/accounts/<account>/balance/?as_of=`` explains a balance.
 Posting and reversing need the supervisor or administrator role. The case money endpoints
 (promises, plans, settlements) are in :mod:`arrears.apps.payments.case_apis`.
+
+Errors answer the one shape ``{"code", "message", "field", "details"}`` (:mod:`arrears.core.api`):
+400 ``invalid_input`` naming the ``field``, 404 ``not_found`` (balance of an unknown account), 409
+``payment_conflict`` (a payment id already posted with other figures).
 """
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from arrears.apps.portfolio.models import CardAccount
+from arrears.core.api import ErrorSerializer
+from arrears.core.errors import ArrearsError, ErrorCode
 
 from . import selectors, services
 
@@ -45,13 +50,13 @@ class ReversalInSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=255, required=False, default="")
 
 
-class BadInput(APIException):
-    """400 ``{"field": …, "detail": …}``: the shape every money endpoint answers bad input with."""
+class BadInput(ArrearsError):
+    """400 ``invalid_input`` naming the offending ``field`` (``detail``: the technical text)."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    code = ErrorCode.INVALID_INPUT
 
     def __init__(self, field: str, detail: str) -> None:
-        super().__init__({"field": field, "detail": detail})
+        super().__init__(detail, field=field)
 
 
 def _validated(serializer_class, request: Request) -> tuple[dict, int]:
@@ -65,10 +70,6 @@ def _validated(serializer_class, request: Request) -> tuple[dict, int]:
     if account_id is None:
         raise BadInput("account", f"unknown account {d['account']!r}")
     return d, account_id
-
-
-def _error(exc: services.PaymentError, code: int = status.HTTP_400_BAD_REQUEST) -> Response:
-    return Response({"field": exc.field, "detail": str(exc)}, status=code)
 
 
 def _payments(request: Request, reversed_only: bool) -> Response:
@@ -92,16 +93,12 @@ class PaymentPostAPI(APIView):
         """The account's payments (``?account=``; newest first, at most 200) with their allocation."""
         return _payments(request, False)
 
-    @extend_schema(request=PaymentInSerializer, responses={200: dict, 201: dict, 400: dict, 409: dict})
+    @extend_schema(request=PaymentInSerializer,
+                   responses={200: dict, 201: dict, 400: ErrorSerializer, 403: ErrorSerializer, 409: ErrorSerializer})
     def post(self, request: Request) -> Response:
         d, account_id = _validated(PaymentInSerializer, request)
-        try:
-            r = services.post_payment(account_id, d["external_id"], d["amount"], d["paid_at"], channel=d["channel"],
-                                      source="api", actor=request.user)
-        except services.PaymentConflict as exc:
-            return _error(exc, status.HTTP_409_CONFLICT)
-        except services.PaymentError as exc:
-            return _error(exc)
+        r = services.post_payment(account_id, d["external_id"], d["amount"], d["paid_at"], channel=d["channel"],
+                                  source="api", actor=request.user)
         body = {"payment_id": r.payment_id, "created": r.created, "allocation": r.allocation, "account": r.account,
                 "written_off": r.written_off}
         return Response(body, status=status.HTTP_201_CREATED if r.created else status.HTTP_200_OK)
@@ -115,14 +112,12 @@ class ReversalAPI(APIView):
         """The account's reversed payments (``?account=``)."""
         return _payments(request, True)
 
-    @extend_schema(request=ReversalInSerializer, responses={200: dict, 201: dict, 400: dict})
+    @extend_schema(request=ReversalInSerializer, responses={200: dict, 201: dict, 400: ErrorSerializer,
+                                                           403: ErrorSerializer})
     def post(self, request: Request) -> Response:
         d, account_id = _validated(ReversalInSerializer, request)
-        try:
-            out = services.reverse_payment(account_id, d["external_id"], d["reversed_on"], kind=d["kind"],
-                                           reason=d["reason"], actor=request.user)
-        except services.PaymentError as exc:
-            return _error(exc)
+        out = services.reverse_payment(account_id, d["external_id"], d["reversed_on"], kind=d["kind"],
+                                       reason=d["reason"], actor=request.user)
         return Response(out, status=status.HTTP_201_CREATED if out["created"] else status.HTTP_200_OK)
 
 
@@ -130,7 +125,7 @@ class BalanceAPI(APIView):
     permission_classes = [CanPostPayments]
 
     @extend_schema(parameters=[OpenApiParameter("account", str), OpenApiParameter("as_of", str, description="YYYY-MM-DD")],
-                   responses={200: dict})
+                   responses={200: dict, 400: ErrorSerializer, 404: ErrorSerializer})
     def get(self, request: Request) -> Response:
         """``?account=&as_of=``: the balance explanation; without ``account``: the product terms
         (annualised rate always shown, CN-RATE-01)."""
@@ -143,10 +138,5 @@ class BalanceAPI(APIView):
                  "rate_en": t.rate_display("en"), "allocation_order": list(t.allocation_order)}
                 for t in (load_product(c) for c in product_codes())]})
 
-        try:
-            exp = selectors.explain_account(account, selectors.parse_as_of(request.query_params.get("as_of", "")))
-        except LookupError as exc:
-            return Response({"field": "account", "detail": str(exc)}, status=404)
-        except ValueError as exc:
-            return Response({"field": "as_of", "detail": str(exc)}, status=400)
+        exp = selectors.explain_account(account, selectors.parse_as_of(request.query_params.get("as_of", "")))
         return Response(exp.to_dict())

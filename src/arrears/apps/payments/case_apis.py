@@ -8,8 +8,10 @@ to the roles that do that work (:data:`WRITE_ROLES`), others get 403. Maker-chec
 who proposed a plan or requested a settlement may not approve it (the services refuse). Plans and
 settlements are the customer's (one case per customer), acted on through their case.
 
-Errors: 400 ``{"problems": [...]}`` (every reason a plan or settlement was refused) or
-``{"field", "detail"}`` (bad promise input); 409 ``{"detail"}`` for a move the status map forbids.
+Errors answer the one shape ``{"code", "message", "field", "details"}`` (:mod:`arrears.core.api`):
+400 ``servicing_refused`` with every reason in ``details.problems``, 400 ``invalid_input`` naming the
+``field`` (bad promise input, DRF's field errors in ``details.errors``), 403 ``forbidden``, 404
+``not_found``, 409 ``illegal_transition`` for a move the status map forbids.
 """
 from __future__ import annotations
 
@@ -30,8 +32,8 @@ from rest_framework.views import APIView
 from arrears.apps.audit.services import record
 from arrears.apps.cases.scope import scope_for, visible_cases
 from arrears.apps.servicing import services as servicing
+from arrears.core.api import ErrorSerializer
 from arrears.domain.calendar import local_date
-from arrears.domain.errors import IllegalTransition
 from arrears.domain.plans import REQUIRED_CONTENTS
 
 from . import selectors, services
@@ -82,25 +84,13 @@ class CaseScopedAPI(APIView):
     def serve(self, request: Request, serializer_class, act, body, *, created: bool = False) -> Response:
         """The one shape of the servicing writes: validate the body with ``serializer_class`` (400
         with DRF's field errors), run ``act(validated_data)``, answer ``body(result)`` with 201 when
-        ``created`` else 200; 400 with every problem when the service refuses
-        (``ServicingRefused``); 409 when the declared transition map forbids the move."""
+        ``created`` else 200. A refusal of the service (``ServicingRefused``: 400 with every
+        problem) or of the declared transition map (``IllegalTransition``: 409) reaches the one
+        exception handler."""
         s = serializer_class(data=request.data)
         s.is_valid(raise_exception=True)
-        try:
-            out = act(s.validated_data)
-        except servicing.ServicingRefused as exc:
-            return _problems(exc)
-        except IllegalTransition as exc:
-            return _illegal(exc)
+        out = act(s.validated_data)
         return Response(body(out), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
-
-
-def _problems(exc: servicing.ServicingRefused) -> Response:
-    return Response({"problems": exc.problems}, status=status.HTTP_400_BAD_REQUEST)
-
-
-def _illegal(exc: IllegalTransition) -> Response:
-    return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
 
 
 def _account_of_case(view: CaseScopedAPI, number: str) -> int:
@@ -149,17 +139,14 @@ class CasePromisesAPI(CaseScopedAPI):
     def get(self, request: Request, pk: int) -> Response:
         return Response({"results": _plain(selectors.case_promises(self.case_id))})
 
-    @extend_schema(request=PromiseInSerializer, responses={201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+    @extend_schema(request=PromiseInSerializer, responses={201: OpenApiTypes.OBJECT, 400: ErrorSerializer},
                    operation_id="case_promises_create")
     def post(self, request: Request, pk: int) -> Response:
         s = PromiseInSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         d = s.validated_data
-        try:
-            p = services.take_promise(self.case_id, d["amount"], d["promised_on"], channel=d["channel"],
-                                      agent=request.user)
-        except services.PaymentError as exc:
-            return Response({"field": exc.field, "detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        p = services.take_promise(self.case_id, d["amount"], d["promised_on"], channel=d["channel"],
+                                  agent=request.user)
         return Response({"id": p.pk, "status": p.status, "amount": str(p.amount),
                          "promised_on": p.promised_on.isoformat(), "channel": p.channel},
                         status=status.HTTP_201_CREATED)
@@ -205,7 +192,7 @@ class CasePlansAPI(CaseScopedAPI):
 
         return Response({"results": _plain(customer_plans(self.customer_id, self.today()))})
 
-    @extend_schema(request=PlanInSerializer, responses={201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+    @extend_schema(request=PlanInSerializer, responses={201: OpenApiTypes.OBJECT, 400: ErrorSerializer},
                    operation_id="case_plans_create")
     def post(self, request: Request, pk: int) -> Response:
         return self.serve(request, PlanInSerializer, lambda d: servicing.propose_plan(
@@ -220,8 +207,8 @@ class CasePlanApproveAPI(CaseScopedAPI):
 
     write_action = "approve_plan"
 
-    @extend_schema(request=PlanRefSerializer, responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT,
-                                                         409: OpenApiTypes.OBJECT}, operation_id="case_plan_approve")
+    @extend_schema(request=PlanRefSerializer, responses={200: OpenApiTypes.OBJECT, 400: ErrorSerializer,
+                                                         409: ErrorSerializer}, operation_id="case_plan_approve")
     def post(self, request: Request, pk: int) -> Response:
         return self.serve(request, PlanRefSerializer, lambda d: servicing.approve_plan(
             d["plan"], request.user, self.today(), customer_id=self.customer_id), _plan_body)
@@ -233,8 +220,8 @@ class CasePlanSignAPI(CaseScopedAPI):
 
     write_action = "sign_plan"
 
-    @extend_schema(request=PlanSignSerializer, responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT,
-                                                          409: OpenApiTypes.OBJECT}, operation_id="case_plan_sign")
+    @extend_schema(request=PlanSignSerializer, responses={200: OpenApiTypes.OBJECT, 400: ErrorSerializer,
+                                                          409: ErrorSerializer}, operation_id="case_plan_sign")
     def post(self, request: Request, pk: int) -> Response:
         return self.serve(request, PlanSignSerializer, lambda d: servicing.sign_plan(
             d["plan"], d["signature"], timezone.now(), request.user, customer_id=self.customer_id),
@@ -273,7 +260,7 @@ class CaseSettlementsAPI(CaseScopedAPI):
 
         return Response({"results": _plain(customer_settlements(self.customer_id))})
 
-    @extend_schema(request=SettlementInSerializer, responses={201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+    @extend_schema(request=SettlementInSerializer, responses={201: OpenApiTypes.OBJECT, 400: ErrorSerializer},
                    operation_id="case_settlements_create")
     def post(self, request: Request, pk: int) -> Response:
         return self.serve(request, SettlementInSerializer, lambda d: servicing.request_settlement(
@@ -287,8 +274,8 @@ class CaseSettlementApproveAPI(CaseScopedAPI):
 
     write_action = "approve_settlement"
 
-    @extend_schema(request=SettlementRefSerializer, responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT,
-                                                               409: OpenApiTypes.OBJECT},
+    @extend_schema(request=SettlementRefSerializer, responses={200: OpenApiTypes.OBJECT, 400: ErrorSerializer,
+                                                               409: ErrorSerializer},
                    operation_id="case_settlement_approve")
     def post(self, request: Request, pk: int) -> Response:
         return self.serve(request, SettlementRefSerializer, lambda d: servicing.approve_settlement(

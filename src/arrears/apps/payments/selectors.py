@@ -44,24 +44,28 @@ def promise_kept_rates(start: date, end: date) -> dict:
 
 
 def parse_as_of(text: str) -> date:
-    """A business date ``YYYY-MM-DD``; ``ValueError`` with a clear message otherwise."""
+    """A business date ``YYYY-MM-DD``; :class:`~.services.PaymentError` (a ``ValueError``, field
+    ``as_of``) with a clear message otherwise."""
+    from .services import PaymentError
+
     try:
         return date.fromisoformat(text or "")
     except ValueError:
-        raise ValueError(f"as_of {text!r} is not a date (YYYY-MM-DD)") from None
+        raise PaymentError(f"as_of {text!r} is not a date (YYYY-MM-DD)", "as_of") from None
 
 
 def explain_account(account_external_id: str, as_of: date):
     """The :class:`~arrears.domain.balance.Explanation` of the account with this card-system
-    number as of ``as_of``. Raises ``LookupError`` for an unknown account, ``ValueError`` for a date
-    before the account's extract."""
+    number as of ``as_of``. Raises :class:`~.services.AccountNotFound` (a ``LookupError``) for an
+    unknown account, :class:`~.services.PaymentError` (a ``ValueError``) for a date before the
+    account's extract."""
     from arrears.apps.portfolio.models import CardAccount
 
-    from .services import account_explanation
+    from .services import AccountNotFound, account_explanation
 
     account = CardAccount.objects.filter(external_id=account_external_id).first()
     if account is None:
-        raise LookupError(f"unknown account {account_external_id!r}")
+        raise AccountNotFound(f"unknown account {account_external_id!r}", "account")
     return account_explanation(account, as_of)[0]
 
 

@@ -39,6 +39,7 @@ from django.utils.translation import gettext_noop
 from arrears.apps.audit.services import record
 from arrears.apps.portfolio.models import BucketHistory, CardAccount, Statement
 from arrears.apps.strategy.tasks import reevaluate_after_commit
+from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain import promises as promise_rules
 from arrears.domain.balance import Adjustment, Explanation, GraceStatement, explain
 from arrears.domain.calendar import local_date
@@ -63,16 +64,28 @@ REASON_REOPENED = gettext_noop("还款冲正：客户重新逾期，立案")
 PAYMENT_TRANSITIONS: dict[str, frozenset[str]] = {"posted": frozenset({"reversed"}), "reversed": frozenset()}
 
 
-class PaymentError(ValueError):
+class PaymentError(ArrearsError, ValueError):
     """A payment cannot be posted or reversed; ``field`` names the offending input."""
 
+    code = ErrorCode.INVALID_INPUT
+
     def __init__(self, message: str, field: str | None = None) -> None:
-        self.field = field
-        super().__init__(message)
+        super().__init__(message, field=field)
+
+
+class AccountNotFound(ArrearsError, LookupError):
+    """No card account with this card-system number (``field``: the input that named it)."""
+
+    code = ErrorCode.NOT_FOUND
+
+    def __init__(self, message: str, field: str | None = "account") -> None:
+        super().__init__(message, field=field)
 
 
 class PaymentConflict(PaymentError):
     """The external payment id was already posted with different figures."""
+
+    code = ErrorCode.PAYMENT_CONFLICT
 
 
 @dataclass

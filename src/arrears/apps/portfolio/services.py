@@ -19,6 +19,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from arrears.batch import dbio
+from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.privacy.fields import RowProtector
 
 from .intake.extract import Extract
@@ -27,8 +28,10 @@ from .models import CardAccount, Contact, Customer, ImportBatch, Statement
 log = logging.getLogger("arrears.portfolio")
 
 
-class ImportRefused(RuntimeError):
+class ImportRefused(ArrearsError, RuntimeError):
     """The extract is valid but cannot be loaded (e.g. older than the loaded data)."""
+
+    code = ErrorCode.IMPORT_REFUSED
 
 
 @dataclass

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_noop
 from arrears.apps.audit.services import record
 from arrears.apps.payments.models import Payment, PromiseToPay
 from arrears.apps.portfolio.models import CardAccount
+from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain.delinquency import in_extract
 from arrears.domain import plans as plan_rules
 from arrears.domain import settlements as settlement_rules
@@ -38,12 +39,14 @@ AUTHORITY_FILE = Path(__file__).resolve().parent / "authority.yaml"
 REASON_PLAN_BREACH = gettext_noop("个性化分期违约：恢复催收")
 
 
-class ServicingRefused(ValueError):
-    """A plan or settlement was refused; ``problems`` lists every reason."""
+class ServicingRefused(ArrearsError, ValueError):
+    """A plan or settlement was refused; ``problems`` lists every reason (``details["problems"]``)."""
+
+    code = ErrorCode.SERVICING_REFUSED
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = list(problems)
-        super().__init__("; ".join(self.problems))
+        super().__init__("; ".join(self.problems), details={"problems": self.problems})
 
 
 @lru_cache(maxsize=None)

@@ -62,6 +62,7 @@ from arrears.apps.compliance.services import BLOCKING, check_contact, record_att
 from arrears.apps.portfolio.models import CardAccount, Contact, Customer
 from arrears.apps.portfolio.selectors import find_customers_by_phone
 from arrears.apps.servicing.models import ContactRestriction
+from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain import screening
 from arrears.domain.masking import mask_name
 from arrears.integrations.smpp import GatewayError, Inbound, Outgoing, Receipt, Submitted
@@ -106,17 +107,20 @@ CLAIM_LEASE = timedelta(minutes=5)
 RECEIPT_WAIT = timedelta(days=2)
 
 
-class IllegalSmsTransition(ValueError):
+class IllegalSmsTransition(ArrearsError, ValueError):
     """A status move the map does not allow (or the row moved meanwhile)."""
 
+    code = ErrorCode.ILLEGAL_TRANSITION
 
-class SmsRefused(ValueError):
+
+class SmsRefused(ArrearsError, ValueError):
     """A request the SMS service refuses; ``code`` says why (``duplicate_today``, ``interval``,
-    ``no_template``, ``closed``, ``invalid``)."""
+    ``no_template``, ``case_closed``, ``task_closed``)."""
 
-    def __init__(self, code: str, message: str) -> None:
-        self.code = code
-        super().__init__(message)
+    code = ErrorCode.CONFLICT
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message, code=code, field=field)
 
 
 # ---- the status machine ---------------------------------------------------------------------------
@@ -452,7 +456,7 @@ def queue_for_case(case: Case, template_code: str, *, actor=None, now: datetime 
     its minimum interval (``interval``)."""
     now = now or timezone.now()
     if case.is_closed:
-        raise SmsRefused("closed", "the case is closed")
+        raise SmsRefused("case_closed", "the case is closed")
     versions = _active_templates(template_code)
     if not versions:
         raise SmsRefused("no_template", f"no active template {template_code!r}")
@@ -992,7 +996,7 @@ def complete_reply_task(task_id: int, *, actor) -> SmsReplyTask:
     with transaction.atomic():
         task = SmsReplyTask.objects.select_for_update().get(pk=task_id)
         if task.status != SmsReplyTask.Status.OPEN:
-            raise SmsRefused("invalid", "the task is already done")
+            raise SmsRefused("task_closed", "the task is already done")
         task.status, task.done_at, task.done_by = SmsReplyTask.Status.DONE, timezone.now(), actor
         task.save(update_fields=["status", "done_at", "done_by"])
     return task

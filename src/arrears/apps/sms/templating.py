@@ -33,6 +33,7 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain.money import quantize
 
 from arrears.integrations import sms_segments as segments
@@ -66,13 +67,22 @@ _ENV.filters = {k: v for k, v in _ENV.filters.items() if k in ALLOWED_FILTERS}
 _ENV.globals.clear()  # no range, lipsum, cycler, joiner, namespace, dict
 
 
-class TemplateRefused(ValueError):
+#: the template form's input a problem code points at (the body otherwise)
+_PROBLEM_FIELDS = {"code": "code", "language": "language", "interval": "min_interval_days",
+                   "unknown_variable": "variables", "undeclared_variable": "variables"}
+
+
+class TemplateRefused(ArrearsError, ValueError):
     """A template body (or its rendering) is not acceptable; ``problems`` lists every reason as
-    ``(code, text)`` pairs."""
+    ``(code, text)`` pairs (``details["problems"]``: ``{"code", "text"}``)."""
+
+    code = ErrorCode.TEMPLATE_REFUSED
 
     def __init__(self, problems: list[tuple[str, str]]):
         self.problems = problems
-        super().__init__("; ".join(t for _, t in problems))
+        super().__init__("; ".join(t for _, t in problems),
+                         field=_PROBLEM_FIELDS.get(problems[0][0], "body") if problems else None,
+                         details={"problems": [{"code": c, "text": t} for c, t in problems]})
 
     @property
     def codes(self) -> list[str]:

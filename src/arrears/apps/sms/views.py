@@ -21,6 +21,8 @@ from django.views.decorators.http import require_http_methods
 from arrears.apps.audit.services import record
 from arrears.apps.cases.scope import declares_scope, scope_for, visible_cases
 from arrears.apps.cases.views import desk_login_required
+from arrears.core.errors import ArrearsError, ErrorCode
+from arrears.core.pages import mark_error, page_error
 
 from . import selectors, services, templating
 from .permissions import can_manage, template_permission
@@ -45,6 +47,11 @@ def _problems(exc: templating.TemplateRefused) -> list[str]:
     return [t for _c, t in exc.problems]
 
 
+def _bad_form(form: forms.Form) -> ArrearsError:
+    """The refusal of an invalid form (its field errors are shown next to the fields)."""
+    return ArrearsError(code=ErrorCode.INVALID_INPUT, field=next(iter(form.errors), None))
+
+
 @declares_scope("none")
 @desk_login_required
 @template_permission("view")
@@ -52,7 +59,7 @@ def _problems(exc: templating.TemplateRefused) -> list[str]:
 @require_http_methods(["GET", "POST"])
 def template_page(request):
     """Every template version; the editor (prefilled from ``?code=&language=``); save / activate."""
-    problems: list[str] = []
+    error = None
     if request.method == "POST":
         if not can_manage(request.user):
             raise PermissionDenied
@@ -62,7 +69,7 @@ def template_page(request):
             except (ValueError, services.SmsTemplate.DoesNotExist):
                 raise Http404(_("没有这个模板版本。")) from None
             except templating.TemplateRefused as exc:
-                messages.error(request, _("无法启用：") + "；".join(_problems(exc)))
+                messages.error(request, _("无法启用：") + exc.message() + " " + "；".join(_problems(exc)))
             else:
                 messages.success(request, _("已启用 %(code)s v%(version)s。") % {"code": tpl.code, "version": tpl.version})
             return redirect(reverse("sms:templates"))
@@ -75,7 +82,7 @@ def template_page(request):
                                              min_interval_days=d["min_interval_days"], note=d["note"],
                                              actor=request.user, activate=d["activate"])
             except templating.TemplateRefused as exc:
-                problems = _problems(exc)
+                error = page_error(exc, items=_problems(exc))
             else:
                 messages.success(request, _("已保存 %(code)s v%(version)s。") % {"code": tpl.code, "version": tpl.version})
                 return redirect(reverse("sms:templates") + "?" + urlencode({"code": tpl.code,
@@ -87,11 +94,13 @@ def template_page(request):
             initial.update(code=current.code, language=current.language, name=current.name, body=current.body,
                            variables=current.variables, min_interval_days=current.min_interval_days)
         form = TemplateForm(initial=initial)
-    status = 400 if problems or (request.method == "POST" and not form.is_valid()) else 200
-    return render(request, "sms/templates.html", {
-        "form": form, "problems": problems, "versions": selectors.template_rows(),
+    if error is None and request.method == "POST" and not form.is_valid():
+        error = page_error(_bad_form(form))
+    response = render(request, "sms/templates.html", {
+        "form": form, "error": error, "versions": selectors.template_rows(),
         "can_manage": can_manage(request.user), "variables": templating.VARIABLES,
-    }, status=status)
+    }, status=400 if error is not None else 200)
+    return mark_error(response, error) if error is not None else response
 
 
 @declares_scope("none")
@@ -127,8 +136,7 @@ def case_panel(request, pk: int):
     """The case's SMS: outbox with statuses, reply tasks, flagged numbers; POST sends a template
     (``action=send``) or closes a reply task (``action=task_done``)."""
     case = _case(request, pk, "sms_panel" if request.method == "GET" else "sms_send")
-    error = ""
-    status = 200
+    refusal: ArrearsError | None = None
     if request.method == "POST":
         if scope_for(request.user).read_only:
             raise PermissionDenied
@@ -136,28 +144,28 @@ def case_panel(request, pk: int):
         if action == "send":
             form = SendForm(request.POST)
             if not form.is_valid():
-                error, status = _("请选择模板。"), 400
+                refusal = ArrearsError(gettext_lazy("请选择模板。"), code=ErrorCode.INVALID_INPUT, field="template")
             else:
                 try:
                     services.queue_for_case(case, form.cleaned_data["template"], actor=request.user)
                 except services.SmsRefused as exc:
-                    error = {
-                        "duplicate_today": _("今天已为该案件发送过这个模板。"),
-                        "interval": _("该模板距上次发送未满最短间隔。"),
-                        "no_template": _("该模板没有启用的版本。"),
-                        "closed": _("案件已结案。"),
-                    }.get(exc.code, str(exc))
-                    status = 409
+                    refusal = exc
+                    if exc.field is None:
+                        exc.field = "template"
         elif action == "task_done":
             try:
                 services.complete_reply_task(int(request.POST.get("task", "0")), actor=request.user)
-            except (ValueError, services.SmsRefused, services.SmsReplyTask.DoesNotExist):
-                error, status = _("无法完成该任务。"), 400
+            except services.SmsRefused as exc:
+                refusal = exc
+            except (ValueError, services.SmsReplyTask.DoesNotExist):
+                refusal = ArrearsError(gettext_lazy("无法完成该任务。"), code=ErrorCode.INVALID_INPUT, field="task")
         else:
-            error, status = _("未知操作。"), 400
+            refusal = ArrearsError(gettext_lazy("未知操作。"), code=ErrorCode.INVALID_INPUT)
     record("pii.view", actor=request.user, obj=("cases.case", pk), data={"view": "sms_panel", "masked": True})
     panel = selectors.case_panel(case)
     read_only = scope_for(request.user).read_only
     template = "sms/_case_panel.html" if request.htmx else "sms/case_panel_page.html"
-    return render(request, template, {"panel": panel, "case": case, "error": error, "read_only": read_only},
-                  status=status)
+    error = page_error(refusal) if refusal is not None else None
+    response = render(request, template, {"panel": panel, "case": case, "error": error, "read_only": read_only},
+                      status=refusal.code.status if refusal is not None else 200)
+    return mark_error(response, error) if error is not None else response

@@ -22,6 +22,8 @@ from datetime import date
 
 import polars as pl
 
+from arrears.core.errors import ArrearsError, ErrorCode
+
 __all__ = [
     "MONEY",
     "UTC_DATETIME",
@@ -142,8 +144,10 @@ class Problem:
         return f"{where}: {self.reason}"
 
 
-class ExtractError(Exception):
+class ExtractError(ArrearsError):
     """The extract was rejected. ``problems`` lists every problem found (not only the first)."""
+
+    code = ErrorCode.EXTRACT_REJECTED
 
     def __init__(self, problems: Iterable[Problem], source: str = "extract") -> None:
         self.problems: list[Problem] = sorted(problems, key=_problem_key)
@@ -152,7 +156,7 @@ class ExtractError(Exception):
         lines += [f"  - {p}" for p in self.problems[:MAX_LISTED]]
         if n > MAX_LISTED:
             lines.append(f"  … and {n - MAX_LISTED} more (see .problems)")
-        super().__init__("\n".join(lines))
+        super().__init__("\n".join(lines), details={"count": n, "problems": [str(p) for p in self.problems[:MAX_LISTED]]})
 
 
 def _problem_key(p: Problem) -> tuple:
@@ -225,9 +229,11 @@ def _is_blank(rec: list[str]) -> bool:
     return not rec or (len(rec) == 1 and not rec[0].strip())
 
 
-class _CsvError(Exception):
+class _CsvError(ArrearsError):
+    code = ErrorCode.EXTRACT_REJECTED
+
     def __init__(self, line: int, reason: str) -> None:
-        super().__init__(reason)
+        super().__init__(reason, details={"line": line})
         self.line, self.reason = line, reason
 
 
