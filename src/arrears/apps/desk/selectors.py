@@ -199,7 +199,7 @@ def _timeline_detail(kind: str, data: dict) -> str:
 
 
 def _values(case: Case, detail, agent, language: str, balances: list[BalanceText]) -> dict[str, str]:
-    from arrears.domain.money import format_amount
+    from arrears.domain.money import format_money
 
     lang = "en" if language.startswith("en") else "zh"
     name = case.customer.name or ""
@@ -216,10 +216,10 @@ def _values(case: Case, detail, agent, language: str, balances: list[BalanceText
         "customer_title": title,
         "card_last4": first.external_id[-4:] if first else "",
         "dpd": str(case.max_dpd),
-        "overdue_amount": format_amount(case.overdue_amount, case.currency, lang),
-        "amount_owed": format_amount(owed if balances and all(b.amount_owed is not None for b in balances)
+        "overdue_amount": format_money(case.overdue_amount, case.currency, lang),
+        "amount_owed": format_money(owed if balances and all(b.amount_owed is not None for b in balances)
                                      else case.total_balance, case.currency, lang),
-        "minimum_due": format_amount(minimum, case.currency, lang),
+        "minimum_due": format_money(minimum, case.currency, lang),
         "oldest_due_date": first.oldest_unpaid_due_date.isoformat() if first and first.oldest_unpaid_due_date else "",
         "balance_explanation": " ".join(b.paragraph for b in balances if b.paragraph),
     }

@@ -64,6 +64,7 @@ from arrears.apps.portfolio.selectors import find_customers_by_phone
 from arrears.apps.servicing.models import ContactRestriction
 from arrears.domain import screening
 from arrears.domain.masking import mask_name
+from arrears.domain.money import format_money
 from arrears.integrations.smpp import GatewayError, Inbound, Outgoing, Receipt, Submitted
 from arrears.privacy.crypto import normalize_phone
 
@@ -298,9 +299,9 @@ def _case_values(case: Case, language: str, as_of: date) -> dict[str, str]:
         masked = "Customer"
     return {
         "card_last4": digits[-4:] if len(digits) >= 4 else (digits or "----"),
-        "overdue_amount": templating.format_money(Decimal(case.overdue_amount), case.currency, language),
-        "total_balance": templating.format_money(Decimal(case.total_balance), case.currency, language),
-        "minimum_due": templating.format_money(minimum, case.currency, language),
+        "overdue_amount": format_money(Decimal(case.overdue_amount), case.currency, language),
+        "total_balance": format_money(Decimal(case.total_balance), case.currency, language),
+        "minimum_due": format_money(minimum, case.currency, language),
         "dpd": str(case.max_dpd),
         "due_date": templating.format_date(min(dues), language) if dues else "-",
         "as_of_date": templating.format_date(case.last_run_as_of or as_of, language),
