@@ -15,10 +15,12 @@ from django.utils.translation import get_language, gettext, gettext_noop
 
 from arrears.apps.cases.models import Case, CaseEvent
 from arrears.apps.cases.scope import scope_for, visible_cases
-from arrears.apps.cases.selectors import CaseNotFound, case_detail, event_label
+from arrears.apps.cases.selectors import (CaseNotFound, amounts_of, case_amounts, case_detail, event_label,
+                                          in_case_order)
 from arrears.apps.compliance import services as gate
 from arrears.domain.calendar import local_date
 from arrears.domain.masking import mask_name, mask_phone
+from arrears.domain.money import format_amounts, sum_by_currency
 
 from . import vocabulary as V
 from .callscripts import RenderedScript, ScriptRefused, render
@@ -131,8 +133,9 @@ class NumberRow:
 class BalanceText:
     account: str
     paragraph: str
-    amount_owed: Decimal | None
+    amount_owed: Decimal | None  # in ``currency`` (the account's)
     error: str = ""
+    currency: str = "CNY"
 
 
 @dataclass(frozen=True)
@@ -199,15 +202,22 @@ def _timeline_detail(kind: str, data: dict) -> str:
 
 
 def _values(case: Case, detail, agent, language: str, balances: list[BalanceText]) -> dict[str, str]:
-    from arrears.domain.money import format_money
-
+    """The call script's placeholders for ``case``. Amounts list every currency the debtor owes in,
+    side by side, never their sum (``100.00元、50.00 USD`` / ``CNY 100.00, USD 50.00``): the overdue
+    amount from the case's figures (:func:`~arrears.apps.cases.selectors.case_amounts`), the amount
+    owed from the balance explanations when every account has one (else the case's balances), the
+    minimum payment from the accounts — each totalled per currency."""
     lang = "en" if language.startswith("en") else "zh"
     name = case.customer.name or ""
     surname = (name[:1] if name and not name.isascii() else (name.split()[-1] if name else "")) or "–"
     accounts = detail.accounts
     first = max(accounts, key=lambda a: a.dpd) if accounts else None
-    owed = sum((b.amount_owed for b in balances if b.amount_owed is not None), Decimal("0"))
-    minimum = sum((a.minimum_due for a in accounts), Decimal("0"))
+    figures = case_amounts(case)
+    if balances and all(b.amount_owed is not None for b in balances):
+        owed = in_case_order(figures, sum_by_currency((b.currency, b.amount_owed) for b in balances))
+    else:
+        owed = amounts_of(figures, "balance")
+    minimum = in_case_order(figures, sum_by_currency((a.currency, a.minimum_due) for a in accounts))
     title = (f"{surname}先生/女士" if lang == "zh" else f"Mr/Ms {surname}")
     return {
         "agent_name": agent.get_full_name() or agent.get_username(),
@@ -216,10 +226,9 @@ def _values(case: Case, detail, agent, language: str, balances: list[BalanceText
         "customer_title": title,
         "card_last4": first.external_id[-4:] if first else "",
         "dpd": str(case.max_dpd),
-        "overdue_amount": format_money(case.overdue_amount, case.currency, lang),
-        "amount_owed": format_money(owed if balances and all(b.amount_owed is not None for b in balances)
-                                     else case.total_balance, case.currency, lang),
-        "minimum_due": format_money(minimum, case.currency, lang),
+        "overdue_amount": format_amounts(amounts_of(figures, "overdue"), lang),
+        "amount_owed": format_amounts(owed, lang),
+        "minimum_due": format_amounts(minimum or {case.currency: Decimal("0.00")}, lang),
         "oldest_due_date": first.oldest_unpaid_due_date.isoformat() if first and first.oldest_unpaid_due_date else "",
         "balance_explanation": " ".join(b.paragraph for b in balances if b.paragraph),
     }
@@ -275,9 +284,9 @@ def workspace(user, case_id: int, now: datetime, language: str | None = None) ->
     for a in detail.accounts:
         try:
             exp = explain_account(a.external_id, max(today, a.as_of_extract))
-            balances.append(BalanceText(a.external_id, exp.paragraph(lang), exp.amount_owed))
+            balances.append(BalanceText(a.external_id, exp.paragraph(lang), exp.amount_owed, currency=a.currency))
         except Exception as exc:  # a product without terms, a date before the extract …
-            balances.append(BalanceText(a.external_id, "", None, type(exc).__name__))
+            balances.append(BalanceText(a.external_id, "", None, type(exc).__name__, currency=a.currency))
     values = _values(case, detail, user, language, balances)
     script = third_script = None
     script_error = ""
