@@ -175,6 +175,72 @@ def test_every_call_script_shows_each_currency_and_never_the_sum(org, language):
         assert not any(a in third for f in EXPECTED[language].values() for a in f)
 
 
+# ---- pages ----------------------------------------------------------------------------------------------
+def _get(client, url: str, language: str) -> str:
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+def _kpi(html: str, label: str) -> str:
+    """The text of the KPI box labelled ``label`` on a case or workspace page."""
+    start = html.index(f'<span class="label">{label}</span>')
+    return html[start:html.index("</div>", start)]
+
+
+@pytest.mark.parametrize(("language", "overdue_label", "balance_label"),
+                         [("zh-hans", "逾期金额", "欠款余额"), ("en", "Overdue amount", "Balance")])
+def test_case_page_shows_both_amounts(org, client, language, overdue_label, balance_label):
+    case = two_currency_case(org)
+    client.force_login(org["agent"])
+    with frozen():
+        html = _get(client, reverse("cases:detail", args=[case.pk]), language)
+    assert_every_currency(html, language, "overdue", "balance", "minimum")
+    for label, figure in ((overdue_label, "overdue"), (balance_label, "balance")):
+        kpi = _kpi(html, label)
+        assert all(a in kpi for a in EXPECTED[language][figure]), kpi
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_work_list_workspace_and_queue_show_both_amounts(org, client, language):
+    case = two_currency_case(org)
+    client.force_login(org["agent"])
+    with frozen():
+        desk_services.sync_queue()
+        listing = _get(client, reverse("cases:list"), language)
+        page = _get(client, reverse("desk:workspace", args=[case.pk]), language)
+        queue = _get(client, reverse("desk:home"), language)
+    assert_every_currency(listing, language, "overdue", "balance")
+    assert_every_currency(page, language, "overdue", "balance", "minimum")
+    assert_every_currency(queue, language, "balance")
+
+
+def test_export_lists_each_currency(org, client):
+    two_currency_case(org)
+    client.force_login(org["agent"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with frozen():
+        body = client.get(reverse("cases:export")).content.decode("utf-8-sig")
+    header, row = list(csv.reader(io.StringIO(body)))
+    got = dict(zip(header, row))
+    assert got["Balance"] == "CNY 1,200.00, USD 80.00"
+    assert got["Overdue amount"] == "CNY 100.00, USD 50.00"
+    assert got["Currency"] == "CNY, USD"
+
+
+def test_api_case_detail_and_list_carry_every_currency(org, client):
+    case = two_currency_case(org)
+    client.force_login(org["agent"])
+    with frozen():
+        detail = client.get(reverse("api-case-detail", args=[case.pk])).json()
+        listing = client.get(reverse("api-case-list")).json()
+    want = [{"currency": "CNY", "overdue": "100.00", "balance": "1200.00"},
+            {"currency": "USD", "overdue": "50.00", "balance": "80.00"}]
+    assert detail["amounts"] == want
+    assert listing["results"][0]["amounts"] == want
+
+
 def test_existing_databases_get_the_english_overdue_notice_that_fits_two_currencies():
     import importlib
 

@@ -77,6 +77,9 @@ class QueueRow:
     klass_label: str
     due_at: datetime | None
     source: str  # "own" or "pool"
+    #: every currency's figures (``[]`` outside the caller's scope); ``balance`` / ``currency``
+    #: above are the primary currency's
+    amounts: list = field(default_factory=list)
 
 
 KLASS_LABELS = {V.KLASS_CALLBACK: gettext_noop("约定回电"), V.KLASS_PROMISE: gettext_noop("承诺还款跟进"),
@@ -102,7 +105,7 @@ def queue_preview(agent, now: datetime, limit: int = 20) -> list[QueueRow]:
         rows.append(QueueRow(n, i.case_id if seen else None, f"C{i.case_id}" if seen else "–",
                              mask_name(c.customer.name) if seen else "–", c.bucket, i.dpd,
                              c.total_balance if seen else None, c.currency, i.priority, i.klass,
-                             gettext(KLASS_LABELS[i.klass]), i.due_at, src))
+                             gettext(KLASS_LABELS[i.klass]), i.due_at, src, case_amounts(c) if seen else []))
     return rows
 
 
