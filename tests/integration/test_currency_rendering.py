@@ -241,6 +241,48 @@ def test_api_case_detail_and_list_carry_every_currency(org, client):
     assert listing["results"][0]["amounts"] == want
 
 
+# ---- boards: totals per currency --------------------------------------------------------------------
+def test_supervisor_board_totals_promised_amounts_per_currency(org, client):
+    from arrears.apps.desk.selectors import board
+
+    a, b = two_currency_case(org, 1), two_currency_case(org, 2)
+    for case, amount, currency in ((a, "60.00", "CNY"), (b, "40.00", "CNY"), (a, "50.00", "USD")):
+        PromiseToPay.objects.create(case=case, customer=case.customer, amount=D(amount), currency=currency,
+                                    promised_on=TODAY + dt.timedelta(days=3), agent=org["agent"], created_at=NOW,
+                                    taken_on=TODAY)
+    with frozen():
+        got = board(org["leader"], TODAY)
+    row = next(r for r in got.agents if r.username == "agent1")
+    assert row.promises == 3
+    assert row.promised_amounts == {"CNY": D("100.00"), "USD": D("50.00")}
+    assert got.totals["promised_amounts"] == {"CNY": D("100.00"), "USD": D("50.00")}
+    client.force_login(org["leader"])
+    for language in ("zh-hans", "en"):
+        with frozen():
+            html = _get(client, reverse("desk:board"), language)
+        for shown in EXPECTED[language]["overdue"]:  # 100.00 CNY and 50.00 USD promised
+            assert html.count(shown) >= 2, (shown, html)  # the agent's row and the total
+        assert "150.00" not in html
+    with frozen():
+        api = client.get(reverse("desk-api:board"), {"day": TODAY.isoformat()}).json()
+    api_row = next(r for r in api["agents"] if r["username"] == "agent1")
+    assert api_row["promised_amounts"] == {"CNY": "100.00", "USD": "50.00"}
+    assert api["totals"]["promised_amounts"] == {"CNY": "100.00", "USD": "50.00"}
+
+
+def test_board_filter_formats_a_total_per_currency():
+    from django.template import Context, Template
+
+    t = Template('{% load desk %}{{ totals|amounts }}|{{ rows|amounts:"overdue" }}|{{ none|amounts }}')
+    ctx = Context({"totals": {"CNY": D("100.00"), "USD": D("50.00")},
+                   "rows": [CurrencyAmounts("CNY", D("100.00"), D("1200.00")),
+                            CurrencyAmounts("USD", D("50.00"), D("80.00"))], "none": {}})
+    with translation.override("zh-hans"):
+        assert t.render(ctx) == "100.00元、50.00 USD|100.00元、50.00 USD|–"
+    with translation.override("en"):
+        assert t.render(ctx) == "CNY 100.00, USD 50.00|CNY 100.00, USD 50.00|–"
+
+
 def test_existing_databases_get_the_english_overdue_notice_that_fits_two_currencies():
     import importlib
 

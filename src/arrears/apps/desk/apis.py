@@ -202,7 +202,8 @@ class BoardRowSerializer(serializers.Serializer):
     cases_worked = serializers.IntegerField()
     rpcs = serializers.IntegerField()
     promises = serializers.IntegerField()
-    promised_amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    promised_amounts = serializers.DictField(child=serializers.DecimalField(max_digits=18, decimal_places=2),
+                                             help_text="currency → amount promised; never summed across currencies")
     queue_depth = serializers.IntegerField()
     holding = serializers.BooleanField()
 
@@ -236,7 +237,8 @@ class BoardAPI(DeskAPIView):
         params.is_valid(raise_exception=True)
         b = selectors.board(request.user, params.validated_data.get("day"))
         data = BoardSerializer(b).data
-        data["totals"] = {k: str(v) for k, v in b.totals.items()}
+        data["totals"] = {k: ({cur: str(a) for cur, a in v.items()} if isinstance(v, dict) else str(v))
+                          for k, v in b.totals.items()}
         return Response(data)
 
 

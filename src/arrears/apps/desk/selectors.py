@@ -328,7 +328,8 @@ class AgentRow:
     cases_worked: int
     rpcs: int
     promises: int
-    promised_amount: Decimal
+    #: promised amounts per currency (currency → Decimal), never one number across currencies
+    promised_amounts: dict[str, Decimal]
     queue_depth: int
     holding: bool
 
@@ -360,8 +361,9 @@ def board_agents(user):
 
 def board(user, day: date | None = None) -> Board:
     """Per agent for business date ``day`` (default today): calls completed, cases worked,
-    right-party contacts, promises (count, amount), queue depth (their ready cases) and whether
-    they hold a case now; the team pools' depth; totals."""
+    right-party contacts, promises (count, and amount per currency), queue depth (their ready
+    cases) and whether they hold a case now; the team pools' depth; totals (amounts per currency:
+    ``totals["promised_amounts"]`` is a dict currency → Decimal, never one number)."""
     from arrears.apps.payments.models import PromiseToPay
     from arrears.apps.users.models import StaffProfile
 
@@ -376,23 +378,28 @@ def board(user, day: date | None = None) -> Board:
                                                             ended_at__lt=end)
              .values("agent_id").annotate(calls=Count("pk"), cases=Count("case_id", distinct=True),
                                           rpcs=Count("pk", filter=Q(result_code__in=rpc_codes)))}
-    proms = {r["agent_id"]: r for r in PromiseToPay.objects.filter(agent_id__in=ids, created_at__gte=start,
-                                                                    created_at__lt=end)
-             .values("agent_id").annotate(n=Count("pk"), amount=Sum("amount"))}
+    promised: dict[int, int] = {}
+    promised_amounts: dict[int, dict[str, Decimal]] = {}
+    for r in (PromiseToPay.objects.filter(agent_id__in=ids, created_at__gte=start, created_at__lt=end)
+              .values("agent_id", "currency").annotate(n=Count("pk"), amount=Sum("amount"))
+              .order_by("agent_id", "currency")):  # summed within one currency only
+        promised[r["agent_id"]] = promised.get(r["agent_id"], 0) + r["n"]
+        promised_amounts.setdefault(r["agent_id"], {})[r["currency"]] = r["amount"]
     depth = dict(QueueItem.objects.filter(agent_id__in=ids, state="ready").values("agent_id")
                  .annotate(n=Count("pk")).values_list("agent_id", "n"))
     holding = set(QueueItem.objects.filter(claimed_by_id__in=ids, state="claimed").values_list("claimed_by_id",
                                                                                                flat=True))
     rows = [AgentRow(a.pk, a.get_username(), teams.get(a.pk) or "", calls.get(a.pk, {}).get("calls", 0),
                      calls.get(a.pk, {}).get("cases", 0), calls.get(a.pk, {}).get("rpcs", 0),
-                     proms.get(a.pk, {}).get("n", 0), proms.get(a.pk, {}).get("amount") or Decimal("0.00"),
-                     depth.get(a.pk, 0), a.pk in holding) for a in agents]
+                     promised.get(a.pk, 0), promised_amounts.get(a.pk, {}), depth.get(a.pk, 0), a.pk in holding)
+            for a in agents]
     team_ids = set(StaffProfile.objects.filter(user_id__in=ids).values_list("team_id", flat=True)) - {None}
     pool = {name or "–": n for name, n in QueueItem.objects.filter(agent__isnull=True, team_id__in=team_ids,
                                                                    state="ready")
             .values("team__name").annotate(n=Count("pk")).values_list("team__name", "n")}
     totals = {"calls": sum(r.calls for r in rows), "cases_worked": sum(r.cases_worked for r in rows),
               "rpcs": sum(r.rpcs for r in rows), "promises": sum(r.promises for r in rows),
-              "promised_amount": sum((r.promised_amount for r in rows), Decimal("0.00")),
+              "promised_amounts": dict(sorted(sum_by_currency(
+                  (cur, amount) for r in rows for cur, amount in r.promised_amounts.items()).items())),
               "queue_depth": sum(r.queue_depth for r in rows) + sum(pool.values())}
     return Board(day, rows, pool, totals["queue_depth"], totals)
