@@ -306,3 +306,32 @@ def test_existing_databases_get_the_english_overdue_notice_that_fits_two_currenc
     SmsTemplate.objects.filter(code=m.CODE, language=m.LANGUAGE).update(body="Edited {{ overdue_amount }}.")
     m.forward(apps, None)
     assert SmsTemplate.objects.filter(code=m.CODE, language=m.LANGUAGE).count() == 1
+
+
+def test_strategy_results_total_payments_per_currency(org, client):
+    from django.core.management import call_command
+
+    from arrears.apps.payments.models import Payment
+    from arrears.apps.strategy.models import StrategyDecision
+    from arrears.apps.strategy.selectors import active_strategy, arm_results
+
+    version = active_strategy("default")[0].key  # the page shows the active version's arms
+    cases = [two_currency_case(org, 1), two_currency_case(org, 2)]
+    paid = {("CNY", 1): "60.00", ("CNY", 2): "40.00", ("USD", 1): "50.00"}
+    for n, case in enumerate(cases, 1):
+        StrategyDecision.objects.create(case=case, as_of=TODAY, strategy_version=version, segment="all",
+                                        arm="champion", rule_id="r", action="call", stage="phone", created_at=NOW)
+        for account in case.customer.accounts.all():
+            if (account.currency, n) in paid:
+                Payment.objects.create(account=account, external_id=f"P{n}{account.currency}", paid_at=NOW,
+                                       local_date=TODAY, amount=D(paid[(account.currency, n)]))
+    (row,) = arm_results()
+    assert row["cases"] == 2 and row["paid_amounts"] == {"CNY": "100.00", "USD": "50.00"}
+    out = io.StringIO()
+    call_command("strategy_report", stdout=out)
+    assert "paid CNY 100.00, USD 50.00" in out.getvalue() and "150.00" not in out.getvalue()
+    boss = make_user("boss", "supervisor")
+    client.force_login(boss)
+    html = _get(client, reverse("strategy:page"), "zh-hans")
+    section = html[html.index('id="arm-results"'):]
+    assert "100.00元、50.00 USD" in section and "150.00" not in section
