@@ -335,3 +335,16 @@ def test_strategy_results_total_payments_per_currency(org, client):
     html = _get(client, reverse("strategy:page"), "zh-hans")
     section = html[html.index('id="arm-results"'):]
     assert "100.00元、50.00 USD" in section and "150.00" not in section
+
+
+def test_workspace_timeline_labels_a_promise_with_its_currency(org):
+    from arrears.apps.desk.selectors import workspace
+    from arrears.apps.payments.services import take_promise
+
+    case = two_currency_case(org)
+    take_promise(case.pk, "60.00", TODAY + dt.timedelta(days=2), agent=org["agent"], now=NOW)
+    for language, shown in (("zh-hans", "60.00元"), ("en", "CNY 60.00")):
+        with frozen(), translation.override(language):
+            w = workspace(org["agent"], case.pk, NOW, language)
+        (row,) = [t for t in w.timeline if t.kind == "promise_taken"]
+        assert row.detail.startswith(shown + " · "), row.detail

@@ -20,7 +20,7 @@ from arrears.apps.cases.selectors import (CaseNotFound, amounts_of, case_amounts
 from arrears.apps.compliance import services as gate
 from arrears.domain.calendar import local_date
 from arrears.domain.masking import mask_name, mask_phone
-from arrears.domain.money import format_amounts, sum_by_currency
+from arrears.domain.money import format_amounts, format_money, sum_by_currency
 
 from . import vocabulary as V
 from .callscripts import RenderedScript, ScriptRefused, render
@@ -176,7 +176,7 @@ def _result_label(code: str) -> str:
     return str(r.label) if r else code
 
 
-def _timeline_detail(kind: str, data: dict) -> str:
+def _timeline_detail(kind: str, data: dict, promise_currency: dict[int, str] | None = None) -> str:
     if not isinstance(data, dict):
         return ""
     if kind == "desk_outcome" and data.get("result_code"):
@@ -196,7 +196,11 @@ def _timeline_detail(kind: str, data: dict) -> str:
     if kind == "desk_deferred":
         return ", ".join(data.get("rule_ids") or []) + " → " + str(data.get("until", ""))[:16].replace("T", " ")
     if kind == "promise_taken":
-        return f"{data.get('amount', '')} · {data.get('promised_on', '')}"
+        currency = (promise_currency or {}).get(data.get("promise"))
+        amount = data.get("amount", "")
+        if currency and amount:
+            amount = format_money(amount, currency, get_language() or "zh-hans")
+        return f"{amount} · {data.get('promised_on', '')}"
     if kind == "desk_restriction":
         return gettext("第三人要求勿再联系")
     if kind == "desk_hold":
@@ -299,7 +303,10 @@ def workspace(user, case_id: int, now: datetime, language: str | None = None) ->
     except ScriptRefused as exc:
         script_error = str(exc)
     events = list(CaseEvent.objects.filter(case_id=case_id).select_related("actor").order_by("-at", "-id")[:60])
-    timeline = [TimelineRow(e.at, e.kind, event_label(e.kind), _timeline_detail(e.kind, e.data),
+    promise_ids = [e.data.get("promise") for e in events if e.kind == "promise_taken" and isinstance(e.data, dict)]
+    promise_currency = dict(PromiseToPay.objects.filter(pk__in=[i for i in promise_ids if isinstance(i, int)])
+                            .values_list("pk", "currency")) if promise_ids else {}
+    timeline = [TimelineRow(e.at, e.kind, event_label(e.kind), _timeline_detail(e.kind, e.data, promise_currency),
                             e.actor.get_username() if e.actor_id else "") for e in events]
     calls = list(Call.objects.filter(case_id=case_id).select_related("agent").order_by("-dialed_at", "-id")[:20])
     open_call = next((c for c in calls if c.state == "dialing" and c.agent_id == user.pk), None)
