@@ -116,7 +116,7 @@ def test_collector_filters_opens_case_and_switches_language(live_server, page, d
     expect(page.locator("[data-pii=name]")).to_have_text("张*")
     expect(page.locator("[data-pii=national_id]")).to_have_text("4403**********0002")
     assert RAW_PHONE not in page.content()
-    expect(page.locator("#accounts")).to_contain_text("CNY 56,789.12")
+    expect(page.locator("#accounts")).to_contain_text("56,789.12元")
     page.screenshot(path=str(SHOTS / "desk_detail.png"), full_page=True)
 
     # Switch to English: the same page, English labels.

@@ -267,7 +267,7 @@ def test_list_shows_masked_names_and_money(desk, db):
     make_case(dpd=70, balance="1234567.8", name="欧阳娜娜")
     html = desk.get(reverse("cases:list")).content.decode()
     assert "欧***" in html and "欧阳娜娜" not in html
-    assert "CNY 1,234,567.80" in html
+    assert "1,234,567.80元" in html  # the one money formatter: CNY is 元 in Chinese
 
 
 def test_invalid_filter_values_are_reported_and_ignored(desk, portfolio):
@@ -434,8 +434,8 @@ def test_case_page_shows_accounts_balance_history_and_timeline(desk, rich_case, 
 
     html = desk.get(reverse("cases:detail", args=[rich_case.pk])).content.decode()
     for text in (
-        "CNY 12,345.67", "CNY 1,095.67", "CNY 250.00", "CNY 3,703.70", "CNY 1,234.57", "CNY 13,345.67",
-        "CNY 100.50", "逾期 2 期", "全额还款", "前滚", "支付宝", "催收中", "新案 → 催收中", "first call",
+        "12,345.67元", "1,095.67元", "250.00元", "3,703.70元", "1,234.57元", "13,345.67元",
+        "100.50元", "逾期 2 期", "全额还款", "前滚", "支付宝", "催收中", "新案 → 催收中", "first call",
         "2025-03-01", "PAY024",
     ):
         assert text in html, text

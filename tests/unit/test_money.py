@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from arrears.domain.errors import DomainError
-from arrears.domain.money import CENT, MINOR_UNITS, ZERO, format_amount, money, quantize
+from arrears.domain.money import CENT, MINOR_UNITS, ZERO, money, quantize
 
 
 def test_cent_is_one_fen():
@@ -87,32 +87,7 @@ def test_minor_units():
     assert MINOR_UNITS["CNY"] == MINOR_UNITS["TWD"] == MINOR_UNITS["USD"] == 2
 
 
-@pytest.mark.parametrize(
-    ("amount", "currency", "locale", "expected"),
-    [
-        (Decimal("1234.5"), "CNY", "zh", "¥1,234.50"),
-        (Decimal("1234.5"), "CNY", "en", "¥1,234.50"),
-        (Decimal("1234.5"), "TWD", "zh-Hant", "NT$1,234.50"),
-        (Decimal("1234.5"), "TWD", "en", "NT$1,234.50"),
-        (Decimal("1234.5"), "USD", "en-US", "$1,234.50"),
-        (Decimal("1234.5"), "USD", "zh_Hans", "US$1,234.50"),
-        (Decimal("-1234567.891"), "CNY", "zh", "-¥1,234,567.89"),
-        (Decimal("0"), "CNY", "en", "¥0.00"),
-        ("600", "CNY", "zh", "¥600.00"),
-        (Decimal("999.995"), "CNY", "zh", "¥1,000.00"),
-    ],
-)
-def test_format_amount(amount, currency, locale, expected):
-    assert format_amount(amount, currency, locale) == expected
-
-
-def test_format_amount_errors():
-    with pytest.raises(ValueError):
-        format_amount(Decimal("1"), "XXX", "zh")
-    with pytest.raises(ValueError):
-        format_amount(Decimal("1"), "CNY", "fr")
-    with pytest.raises(TypeError):
-        format_amount(1.0, "CNY", "zh")
+# display formatting (format_money / format_amounts): tests/unit/test_money_format.py
 
 
 @given(st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=2, allow_nan=False))

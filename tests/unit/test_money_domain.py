@@ -80,7 +80,7 @@ def test_explain_interest_penalty_payment_and_waiver():
     assert [p.amount for p in exp.interest_periods] == [D("2.50"), D("2.50"), D("4.60")]
     assert exp.closing == Components(principal=D("920.00"))
     assert exp.adjustments[0].amounts.total == D("4.60")
-    assert "违约金¥15.00" in exp.paragraph("zh")
+    assert "违约金15.00元" in exp.paragraph("zh")
 
 
 def test_explain_unpaid_portion_vs_full_balance():
@@ -129,7 +129,7 @@ def test_r18_notice_uses_ledger_values_and_refuses_unknown_placeholders():
     values = {"amount_due": d.outstanding_amount, "original_amount": D("1000.00"), "paid_to_date": D("400.00"),
               "due_date": date(2025, 3, 1), "dpd": d.dpd, "fees": D("0.00")}
     text = render_notice("应还{amount_due}，原欠{original_amount}，已还{paid_to_date}，逾期{dpd}天", values)
-    assert text == "应还¥600.00，原欠¥1,000.00，已还¥400.00，逾期9天"
+    assert text == "应还600.00元，原欠1,000.00元，已还400.00元，逾期9天"
     with pytest.raises(DomainError, match="amount_owed"):
         render_notice("{amount_owed}", values)
     with pytest.raises(DomainError, match="missing"):

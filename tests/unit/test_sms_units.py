@@ -68,10 +68,12 @@ def test_render_composes_signature_body_and_opt_out_line():
 
 
 def test_money_and_dates_are_masked_exact_and_unambiguous():
-    assert templating.format_money(Decimal("1234.5"), "CNY", "zh-hans") == "1,234.50元"
-    assert templating.format_money(Decimal("1234.5"), "CNY", "en") == "CNY 1,234.50"
+    from arrears.domain.money import format_money  # the one money formatter (SMS, pages, scripts)
+
+    assert format_money(Decimal("1234.5"), "CNY", "zh-hans") == "1,234.50元"
+    assert format_money(Decimal("1234.5"), "CNY", "en") == "CNY 1,234.50"
     with pytest.raises(TypeError):
-        templating.format_money(1234.5, "CNY", "en")  # never a float
+        format_money(1234.5, "CNY", "en")  # never a float
     assert templating.format_date(date(2025, 2, 3), "zh-hans") == "2025年2月3日"
     assert templating.format_date(date(2025, 2, 3), "en") == "3 February 2025"
 

@@ -45,7 +45,7 @@ from .calendar import days_past_due
 from .delinquency import DueItem, PaymentEvent, allocate_oldest_first
 from .errors import DomainError
 from .interest import interest
-from .money import ZERO, format_amount, money, to_decimal
+from .money import ZERO, format_money, money, to_decimal
 from .payments import Components, allocate
 from .products import COMPONENTS, ProductTerms
 
@@ -260,7 +260,7 @@ class Explanation:
         en = language.startswith("en")
 
         def amt(v: Decimal) -> str:
-            return format_amount(v, self.currency, "en" if en else "zh")
+            return format_money(v, self.currency, "en" if en else "zh")
 
         def day(d: date) -> str:
             return d.isoformat() if en else f"{d.year}年{d.month}月{d.day}日"
@@ -603,7 +603,7 @@ def render_notice(template: str, values: dict[str, object], currency: str = "CNY
     for n in set(used):
         v = values[n]
         if isinstance(v, Decimal):
-            shown[n] = format_amount(v, currency, language)
+            shown[n] = format_money(v, currency, language)
         elif isinstance(v, date):
             shown[n] = v.isoformat()
         else:

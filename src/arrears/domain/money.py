@@ -1,4 +1,4 @@
-"""Money: :class:`~decimal.Decimal` amounts, one rounding rule, display formatting.
+"""Money: :class:`~decimal.Decimal` amounts, one rounding rule, one display format.
 
 The house rule for money (used everywhere: balances, interest, fees, allocation):
 
@@ -10,10 +10,16 @@ The house rule for money (used everywhere: balances, interest, fees, allocation)
 * Amounts arriving from outside (extract files, forms, APIs) are plain decimal strings such as
   ``"1234.50"``; grouped ("1,234.50"), currency-prefixed ("¥12"), exponent ("1E+3") or blank
   strings are refused, so a mis-parsed column cannot silently become a different amount.
+* **Display:** :func:`format_money` is the only formatter of an amount for people (pages, SMS, call
+  scripts, boards, exports): ``1,234.50元`` / ``50.00 USD`` in Chinese, ``CNY 1,234.50`` /
+  ``USD 50.00`` in English. Amounts in different currencies are never added up: they are
+  totalled per currency (:func:`sum_by_currency`) and shown side by side (:func:`format_amounts`:
+  ``100.00元、50.00 USD`` / ``CNY 100.00, USD 50.00``).
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from .errors import DomainError
@@ -26,7 +32,9 @@ __all__ = [
     "money",
     "quantize",
     "to_decimal",
-    "format_amount",
+    "format_money",
+    "format_amounts",
+    "sum_by_currency",
 ]
 
 #: One minor unit (fen / cent) for two-decimal currencies.
@@ -48,19 +56,6 @@ MINOR_UNITS: dict[str, int] = {
     "SGD": 2,
     "JPY": 0,
     "KRW": 0,
-}
-
-# Currency symbols by language. CNY is "¥" in both: Arrears is a mainland-China system and its
-# English screens are read by the same staff; JPY is written "JP¥" so the two never look alike.
-_SYMBOLS: dict[str, dict[str, str]] = {
-    "zh": {
-        "CNY": "¥", "TWD": "NT$", "HKD": "HK$", "MOP": "MOP$", "USD": "US$", "EUR": "€",
-        "GBP": "£", "SGD": "S$", "JPY": "JP¥", "KRW": "₩",
-    },
-    "en": {
-        "CNY": "¥", "TWD": "NT$", "HKD": "HK$", "MOP": "MOP$", "USD": "$", "EUR": "€",
-        "GBP": "£", "SGD": "S$", "JPY": "JP¥", "KRW": "₩",
-    },
 }
 
 _PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")  # ASCII digits only; used with fullmatch
@@ -135,29 +130,86 @@ def money(value: Decimal | int | str, *, round_: bool = False) -> Decimal:
     return q
 
 
-def _language(locale: str) -> str:
-    lang = re.split(r"[-_]", locale.strip(), maxsplit=1)[0].lower() if isinstance(locale, str) else ""
-    if lang not in _SYMBOLS:
-        raise ValueError(f"format_amount: unsupported locale {locale!r} (use 'zh', 'zh-Hans', 'en', 'en-US' …)")
+#: The unit written after an amount in Chinese; every other currency is written by its ISO code.
+_ZH_UNITS: dict[str, str] = {"CNY": "元"}
+#: How several currencies are joined: "100.00元、50.00 USD" / "CNY 100.00, USD 50.00".
+_SEPARATORS: dict[str, str] = {"zh": "、", "en": ", "}
+_CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+
+
+def _language(language: str) -> str:
+    lang = re.split(r"[-_]", language.strip(), maxsplit=1)[0].lower() if isinstance(language, str) else ""
+    if lang not in _SEPARATORS:
+        raise ValueError(f"format_money: unsupported language {language!r} (use 'zh', 'zh-hans', 'en', 'en-US' …)")
     return lang
 
 
-def format_amount(d: Decimal | int | str, currency: str = "CNY", locale: str = "zh") -> str:
-    """Format an amount for display: ``format_amount(Decimal("1234.5"), "CNY") == "¥1,234.50"``.
+def _currency(currency: str) -> str:
+    if not isinstance(currency, str) or not _CURRENCY_CODE.fullmatch(currency):
+        raise ValueError(f"format_money: {currency!r} is not an ISO 4217 currency code (e.g. 'CNY', 'USD')")
+    return currency
 
-    ``currency`` is an ISO 4217 code from :data:`MINOR_UNITS`; ``locale`` a language tag whose
-    language is ``zh`` or ``en`` (``"zh-Hans"``, ``"en_US"`` …). Both languages group thousands with
-    "," and use "." as decimal point; they differ only in a few symbols (USD: "US$" in zh, "$" in
-    en). Negative amounts print as ``-¥1,234.50``. The amount is rounded to the currency's minor
-    units with the money rule (display only).
 
-    Raises ``TypeError`` for a float, ``ValueError`` for an unknown currency or locale, and
-    :class:`DomainError` for a non-plain string.
+def format_money(amount: Decimal | int | str, currency: str, language: str) -> str:
+    """An amount with its currency, for people: the one money formatter of Arrears.
+
+    Pages, template filters, SMS, call scripts, balance explanations, boards and exports all
+    format money here, so the same currency is labelled the same way everywhere:
+
+    * Chinese (``zh``, ``zh-hans`` …): the number, then the unit — ``元`` for CNY, the ISO code
+      (after a space) for any other currency: ``1,234.50元``, ``50.00 USD``, ``-12.00元``.
+    * English (``en``, ``en-US`` …): the ISO code, a space, the number: ``CNY 1,234.50``,
+      ``USD 50.00``, ``CNY -12.00``.
+    * Both: groups of three digits with ",", "." as decimal point, rounded (display only) with the
+      money rule to the currency's minor units (:data:`MINOR_UNITS`; two for a code not listed
+      there): ``JPY 1,235``. Never ``-0.00``.
+
+    ``amount`` is a Decimal, an int or a plain decimal string (as stored in ``Case.amounts``).
+    Raises ``TypeError`` for a float, ``ValueError`` for a currency that is not a three-letter ISO
+    4217 code or a language other than Chinese or English, :class:`DomainError` for a non-plain
+    string.
     """
-    lang = _language(locale)
-    if currency not in MINOR_UNITS:
-        raise ValueError(f"format_amount: unknown currency {currency!r}")
-    q = quantize(to_decimal(d), MINOR_UNITS[currency])
-    sign = "-" if q < 0 else ""
-    body = f"{abs(q):,.{MINOR_UNITS[currency]}f}"
-    return f"{sign}{_SYMBOLS[lang][currency]}{body}"
+    lang = _language(language)
+    code = _currency(currency)
+    units = MINOR_UNITS.get(code, 2)
+    q = quantize(to_decimal(amount), units)
+    body = f"{q:,.{units}f}"
+    if lang == "zh":
+        unit = _ZH_UNITS.get(code)
+        return f"{body}{unit}" if unit else f"{body} {code}"
+    return f"{code} {body}"
+
+
+def format_amounts(
+    amounts: Mapping[str, Decimal | int | str] | Iterable[tuple[str, Decimal | int | str]], language: str
+) -> str:
+    """Amounts in several currencies, each formatted by :func:`format_money`, side by side — never
+    added up: ``{"CNY": 100, "USD": 50}`` → ``100.00元、50.00 USD`` (zh, joined by "、") /
+    ``CNY 100.00, USD 50.00`` (en, joined by ", ").
+
+    ``amounts`` maps currency → amount, or is a sequence of ``(currency, amount)`` pairs; the order
+    given is kept (callers put the case's primary currency first). A currency whose amount is zero
+    is left out when another one is not (``逾期金额100.00元``, not ``100.00元、0.00 USD``); when
+    every amount is zero, the first currency's zero is shown. No amounts at all: ``""``. A currency
+    given twice raises ``ValueError`` (total it first with :func:`sum_by_currency`).
+    """
+    lang = _language(language)
+    pairs = list(amounts.items() if isinstance(amounts, Mapping) else amounts)
+    seen: set[str] = set()
+    for currency, _ in pairs:
+        if currency in seen:
+            raise ValueError(f"format_amounts: currency {currency!r} given twice; total it first")
+        seen.add(currency)
+    values = [(c, to_decimal(a)) for c, a in pairs]
+    shown = [(c, a) for c, a in values if not a.is_zero()] or values[:1]
+    return _SEPARATORS[lang].join(format_money(a, c, language) for c, a in shown)
+
+
+def sum_by_currency(items: Iterable[tuple[str, Decimal | int | str]]) -> dict[str, Decimal]:
+    """Totals per currency of ``(currency, amount)`` pairs: ``{"CNY": Decimal("100.50"), "USD": …}``,
+    currencies in order of first appearance. Amounts in different currencies are never added
+    together; a float raises ``TypeError``."""
+    out: dict[str, Decimal] = {}
+    for currency, amount in items:
+        out[currency] = out.get(currency, ZERO) + to_decimal(amount)
+    return out

@@ -21,6 +21,12 @@ from . import selectors
 from .selectors import CaseFilter, CaseNotFound, InvalidCursor
 
 
+class CurrencyAmountsSerializer(serializers.Serializer):
+    currency = serializers.CharField(help_text="ISO 4217 code")
+    overdue = serializers.DecimalField(max_digits=16, decimal_places=2, help_text="overdue amount in `currency`")
+    balance = serializers.DecimalField(max_digits=16, decimal_places=2, help_text="balance owed in `currency`")
+
+
 class CaseRowSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
@@ -28,13 +34,16 @@ class CaseRowSerializer(serializers.Serializer):
     customer_name = serializers.CharField(help_text="masked, e.g. 张*")
     bucket = serializers.CharField()
     max_dpd = serializers.IntegerField(help_text="days past due of the worst account")
-    total_balance = serializers.DecimalField(max_digits=16, decimal_places=2, help_text="in `currency`")
-    overdue_amount = serializers.DecimalField(max_digits=16, decimal_places=2)
-    currency = serializers.CharField()
+    total_balance = serializers.DecimalField(max_digits=16, decimal_places=2,
+                                             help_text="in `currency`, the case's primary currency")
+    overdue_amount = serializers.DecimalField(max_digits=16, decimal_places=2,
+                                              help_text="in `currency`, the case's primary currency")
+    currency = serializers.CharField(help_text="the primary currency: the one with the largest overdue amount")
     status = serializers.CharField()
     status_label = serializers.CharField()
     opened_on = serializers.DateField()
     assigned_to = serializers.CharField()
+    amounts = CurrencyAmountsSerializer(many=True, help_text="every currency's figures, never summed; primary first")
 
 
 class CasePageSerializer(serializers.Serializer):

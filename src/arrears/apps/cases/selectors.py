@@ -29,6 +29,7 @@ from arrears.apps.portfolio.models import BucketHistory, CardAccount, Contact, C
 from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain.cases import ACTIVE_STATUSES, CaseStatus
 from arrears.domain.masking import mask_address, mask_email, mask_name, mask_national_id, mask_phone
+from arrears.domain.money import to_decimal
 from arrears.rules import load_bucket_ladder
 
 #: Page size of the work list, and the most a caller may ask for.
@@ -103,6 +104,52 @@ def bucket_choices() -> list[tuple[str, str]]:
 
 
 # ---------------------------------------------------------------------------------------------
+# A case's figures per currency
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CurrencyAmounts:
+    """A case's figures in one currency: ``overdue`` and ``balance`` (Decimal, major units)."""
+
+    currency: str
+    overdue: Decimal
+    balance: Decimal
+
+
+def case_amounts(case) -> list[CurrencyAmounts]:
+    """The case's figures in every currency the customer owes in — never summed across currencies.
+
+    The one place that reads them: pages, SMS, call scripts, boards and exports all go through
+    here. ``case`` is a :class:`~arrears.apps.cases.models.Case` (or anything with its
+    ``amounts``, ``currency``, ``overdue_amount`` and ``total_balance``). The figures come from
+    ``Case.amounts`` (``{"CNY": {"overdue": "100.00", "balance": "1200.00"}, "USD": …}``, written by
+    the daily run); when it is empty (rows written before it existed) the case's own currency and
+    figures stand in. The case's primary currency (``case.currency``) comes first, then the others
+    by overdue amount (largest first) and code.
+    """
+    raw = getattr(case, "amounts", None) or {}
+    if not raw:
+        return [CurrencyAmounts(case.currency, Decimal(case.overdue_amount), Decimal(case.total_balance))]
+    rows = [CurrencyAmounts(cur, to_decimal(fig.get("overdue", "0"), f"amounts[{cur}].overdue"),
+                            to_decimal(fig.get("balance", "0"), f"amounts[{cur}].balance"))
+            for cur, fig in raw.items()]
+    return sorted(rows, key=lambda r: (r.currency != case.currency, -r.overdue, r.currency))
+
+
+def amounts_of(rows: list[CurrencyAmounts], figure: str) -> dict[str, Decimal]:
+    """One figure (``"overdue"`` or ``"balance"``) per currency, in the order of ``rows``."""
+    return {r.currency: getattr(r, figure) for r in rows}
+
+
+def in_case_order(rows: list[CurrencyAmounts], totals: dict[str, Decimal]) -> dict[str, Decimal]:
+    """``totals`` (currency → amount, e.g. minimum payments per currency) with the case's
+    currencies first, in the order of ``rows``, then any other currency by code."""
+    rank = {r.currency: i for i, r in enumerate(rows)}
+    return dict(sorted(totals.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
+
+
+# ---------------------------------------------------------------------------------------------
 # The work list
 # ---------------------------------------------------------------------------------------------
 
@@ -172,6 +219,9 @@ class CaseRow:
     is_closed: bool
     opened_on: date
     assigned_to: str
+    #: every currency's figures (:func:`case_amounts`); ``total_balance`` / ``overdue_amount`` /
+    #: ``currency`` above are the primary currency's (the list is sorted and filtered by them)
+    amounts: list[CurrencyAmounts] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -253,7 +303,7 @@ def case_list(
     limit = max(1, min(int(limit), MAX_LIMIT))
     base = _filtered(user, filters)
     qs = base.select_related("customer", "assigned_to").only(
-        "id", "bucket", "max_dpd", "total_balance", "overdue_amount", "currency", "status", "opened_on",
+        "id", "bucket", "max_dpd", "total_balance", "overdue_amount", "currency", "amounts", "status", "opened_on",
         "customer__external_id", "customer__name", "assigned_to__username",
     )
     cases = None
@@ -320,6 +370,7 @@ def _row(c: Case) -> CaseRow:
         is_closed=c.status not in _ACTIVE_VALUES,
         opened_on=c.opened_on,
         assigned_to=c.assigned_to.username if c.assigned_to_id else "",
+        amounts=case_amounts(c),
     )
 
 
@@ -482,6 +533,9 @@ class CaseDetail:
     events: list[EventView]
     #: ``True`` when the case has more events than :data:`EVENTS_PER_CASE` shown.
     events_truncated: bool
+    #: every currency's figures (:func:`case_amounts`), the primary currency first; the page shows
+    #: these — ``total_balance`` / ``overdue_amount`` / ``currency`` above are the primary's only
+    amounts: list[CurrencyAmounts] = field(default_factory=list)
 
 
 def mask_contact_value(kind: str, value: str) -> str:
@@ -655,6 +709,7 @@ def case_detail(user, case_id: int) -> CaseDetail:
         ],
         events=[_event(e) for e in events[:EVENTS_PER_CASE]],
         events_truncated=len(events) > EVENTS_PER_CASE,
+        amounts=case_amounts(case),
     )
 
 

@@ -18,7 +18,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import get_language, gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
@@ -27,10 +27,11 @@ from arrears.apps.audit.services import record
 from arrears.apps.compliance.selectors import contact_status
 from arrears.apps.strategy import selectors as strategy_selectors
 from arrears.core.pages import page_error, render_error
+from arrears.domain.money import format_amounts
 
 from . import selectors, services
 from .scope import declares_scope, revealable_kinds
-from .selectors import CaseFilter, CaseNotFound, InvalidCursor
+from .selectors import CaseFilter, CaseNotFound, InvalidCursor, amounts_of
 
 MONEY_FIELD = {"max_digits": 16, "decimal_places": 2, "min_value": Decimal("0"), "required": False}
 
@@ -187,7 +188,9 @@ def reveal(request, pk: int):
 @never_cache
 @require_GET
 def case_export(request):
-    """The filtered work list as CSV (masked; in scope only; at most ``EXPORT_CAP`` rows; audited)."""
+    """The filtered work list as CSV (masked; in scope only; at most ``EXPORT_CAP`` rows; audited).
+    Amounts are written as on the desk, in the active language, every currency side by side
+    (``CNY 1,200.00, USD 80.00``); the currency column lists the case's currencies."""
     form = CaseFilterForm(request.GET or None)
     form.is_valid()
     rows = selectors.case_export_rows(request.user, form.to_filter(request.user))
@@ -200,9 +203,14 @@ def case_export(request):
     writer = csv.writer(response)
     writer.writerow([_("案件号"), _("客户号"), _("姓名"), _("账龄"), _("逾期天数"), _("欠款余额"), _("逾期金额"),
                      _("币种"), _("状态"), _("立案日"), _("催收员")])
+    language = get_language() or "zh-hans"
     for r in rows:
-        writer.writerow([r.number, r.customer_no, r.customer_name, r.bucket, r.max_dpd, r.total_balance,
-                         r.overdue_amount, r.currency, r.status_label, r.opened_on.isoformat(), r.assigned_to])
+        # amounts as the desk shows them: every currency side by side, never summed (one formatter)
+        writer.writerow([r.number, r.customer_no, r.customer_name, r.bucket, r.max_dpd,
+                         format_amounts(amounts_of(r.amounts, "balance"), language),
+                         format_amounts(amounts_of(r.amounts, "overdue"), language),
+                         ", ".join(a.currency for a in r.amounts), r.status_label, r.opened_on.isoformat(),
+                         r.assigned_to])
     return response
 
 

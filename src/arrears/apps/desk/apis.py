@@ -34,6 +34,7 @@ from rest_framework.views import APIView
 
 from arrears.apps.audit.services import record
 from arrears.apps.cases.scope import scope_for, visible_cases
+from arrears.apps.cases.apis import CurrencyAmountsSerializer
 from arrears.apps.cases.selectors import CaseNotFound
 from arrears.core.api import ErrorSerializer
 
@@ -125,6 +126,8 @@ class QueueRowSerializer(serializers.Serializer):
     klass_label = serializers.CharField()
     due_at = serializers.DateTimeField(allow_null=True)
     source = serializers.ChoiceField(choices=["own", "pool"])
+    amounts = CurrencyAmountsSerializer(many=True, help_text="every currency's figures (empty outside your scope); "
+                                                              "`balance`/`currency` are the primary currency's")
 
 
 class QueueParams(serializers.Serializer):
@@ -179,7 +182,8 @@ class BoardRowSerializer(serializers.Serializer):
     cases_worked = serializers.IntegerField()
     rpcs = serializers.IntegerField()
     promises = serializers.IntegerField()
-    promised_amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    promised_amounts = serializers.DictField(child=serializers.DecimalField(max_digits=18, decimal_places=2),
+                                             help_text="currency → amount promised; never summed across currencies")
     queue_depth = serializers.IntegerField()
     holding = serializers.BooleanField()
 
@@ -213,7 +217,8 @@ class BoardAPI(DeskAPIView):
         params.is_valid(raise_exception=True)
         b = selectors.board(request.user, params.validated_data.get("day"))
         data = BoardSerializer(b).data
-        data["totals"] = {k: str(v) for k, v in b.totals.items()}
+        data["totals"] = {k: ({cur: str(a) for cur, a in v.items()} if isinstance(v, dict) else str(v))
+                          for k, v in b.totals.items()}
         return Response(data)
 
 
@@ -249,7 +254,9 @@ class ScriptSerializer(serializers.Serializer):
 class BalanceSerializer(serializers.Serializer):
     account = serializers.CharField()
     paragraph = serializers.CharField()
-    amount_owed = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
+    amount_owed = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True,
+                                           help_text="in `currency`, the account's")
+    currency = serializers.CharField()
 
 
 class WorkspaceSerializer(serializers.Serializer):
@@ -258,7 +265,8 @@ class WorkspaceSerializer(serializers.Serializer):
     customer_name = serializers.CharField(help_text="masked")
     bucket = serializers.CharField()
     max_dpd = serializers.IntegerField()
-    total_balance = serializers.DecimalField(max_digits=16, decimal_places=2)
+    total_balance = serializers.DecimalField(max_digits=16, decimal_places=2, help_text="the primary currency's")
+    amounts = CurrencyAmountsSerializer(many=True, help_text="every currency's figures, never summed; primary first")
     stage = serializers.CharField()
     timezone = serializers.CharField()
     local_now = serializers.CharField()
@@ -284,7 +292,7 @@ class WorkspaceAPI(DeskAPIView):
         return Response(WorkspaceSerializer({
             "case_id": w.case.id, "number": w.case.number, "customer_name": w.case.customer.name,
             "bucket": w.case.bucket, "max_dpd": w.case.max_dpd, "total_balance": w.case.total_balance,
-            "stage": w.stage, "timezone": w.timezone, "local_now": w.local_now, "held_by": w.held_by,
+            "amounts": w.case.amounts, "stage": w.stage, "timezone": w.timezone, "local_now": w.local_now, "held_by": w.held_by,
             "open_call_id": w.open_call.pk if w.open_call else None, "numbers": w.numbers, "balances": w.balances,
             "script": w.script, "third_party_script": w.third_party_script}).data)
 

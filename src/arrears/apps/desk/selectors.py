@@ -15,11 +15,13 @@ from django.utils.translation import get_language, gettext, gettext_noop
 
 from arrears.apps.cases.models import Case, CaseEvent
 from arrears.apps.cases.scope import scope_for, visible_cases
-from arrears.apps.cases.selectors import CaseNotFound, case_detail, event_label
+from arrears.apps.cases.selectors import (CaseNotFound, amounts_of, case_amounts, case_detail, event_label,
+                                          in_case_order)
 from arrears.apps.compliance import services as gate
 from arrears.core.errors import ArrearsError, log_unexpected
 from arrears.domain.calendar import local_date
 from arrears.domain.masking import mask_name, mask_phone
+from arrears.domain.money import format_amounts, format_money, sum_by_currency
 
 from . import vocabulary as V
 from .callscripts import RenderedScript, ScriptRefused, render
@@ -76,6 +78,9 @@ class QueueRow:
     klass_label: str
     due_at: datetime | None
     source: str  # "own" or "pool"
+    #: every currency's figures (``[]`` outside the caller's scope); ``balance`` / ``currency``
+    #: above are the primary currency's
+    amounts: list = field(default_factory=list)
 
 
 KLASS_LABELS = {V.KLASS_CALLBACK: gettext_noop("约定回电"), V.KLASS_PROMISE: gettext_noop("承诺还款跟进"),
@@ -101,7 +106,7 @@ def queue_preview(agent, now: datetime, limit: int = 20) -> list[QueueRow]:
         rows.append(QueueRow(n, i.case_id if seen else None, f"C{i.case_id}" if seen else "–",
                              mask_name(c.customer.name) if seen else "–", c.bucket, i.dpd,
                              c.total_balance if seen else None, c.currency, i.priority, i.klass,
-                             gettext(KLASS_LABELS[i.klass]), i.due_at, src))
+                             gettext(KLASS_LABELS[i.klass]), i.due_at, src, case_amounts(c) if seen else []))
     return rows
 
 
@@ -132,9 +137,10 @@ class NumberRow:
 class BalanceText:
     account: str
     paragraph: str
-    amount_owed: Decimal | None
+    amount_owed: Decimal | None  # in ``currency`` (the account's)
     #: why there is no paragraph, in the page's language ("" when unknown)
     error: str = ""
+    currency: str = "CNY"
 
 
 @dataclass(frozen=True)
@@ -172,7 +178,7 @@ def _result_label(code: str) -> str:
     return str(r.label) if r else code
 
 
-def _timeline_detail(kind: str, data: dict) -> str:
+def _timeline_detail(kind: str, data: dict, promise_currency: dict[int, str] | None = None) -> str:
     if not isinstance(data, dict):
         return ""
     if kind == "desk_outcome" and data.get("result_code"):
@@ -192,7 +198,11 @@ def _timeline_detail(kind: str, data: dict) -> str:
     if kind == "desk_deferred":
         return ", ".join(data.get("rule_ids") or []) + " → " + str(data.get("until", ""))[:16].replace("T", " ")
     if kind == "promise_taken":
-        return f"{data.get('amount', '')} · {data.get('promised_on', '')}"
+        currency = (promise_currency or {}).get(data.get("promise"))
+        amount = data.get("amount", "")
+        if currency and amount:
+            amount = format_money(amount, currency, get_language() or "zh-hans")
+        return f"{amount} · {data.get('promised_on', '')}"
     if kind == "desk_restriction":
         return gettext("第三人要求勿再联系")
     if kind == "desk_hold":
@@ -201,15 +211,22 @@ def _timeline_detail(kind: str, data: dict) -> str:
 
 
 def _values(case: Case, detail, agent, language: str, balances: list[BalanceText]) -> dict[str, str]:
-    from arrears.domain.money import format_amount
-
+    """The call script's placeholders for ``case``. Amounts list every currency the debtor owes in,
+    side by side, never their sum (``100.00元、50.00 USD`` / ``CNY 100.00, USD 50.00``): the overdue
+    amount from the case's figures (:func:`~arrears.apps.cases.selectors.case_amounts`), the amount
+    owed from the balance explanations when every account has one (else the case's balances), the
+    minimum payment from the accounts — each totalled per currency."""
     lang = "en" if language.startswith("en") else "zh"
     name = case.customer.name or ""
     surname = (name[:1] if name and not name.isascii() else (name.split()[-1] if name else "")) or "–"
     accounts = detail.accounts
     first = max(accounts, key=lambda a: a.dpd) if accounts else None
-    owed = sum((b.amount_owed for b in balances if b.amount_owed is not None), Decimal("0"))
-    minimum = sum((a.minimum_due for a in accounts), Decimal("0"))
+    figures = case_amounts(case)
+    if balances and all(b.amount_owed is not None for b in balances):
+        owed = in_case_order(figures, sum_by_currency((b.currency, b.amount_owed) for b in balances))
+    else:
+        owed = amounts_of(figures, "balance")
+    minimum = in_case_order(figures, sum_by_currency((a.currency, a.minimum_due) for a in accounts))
     title = (f"{surname}先生/女士" if lang == "zh" else f"Mr/Ms {surname}")
     return {
         "agent_name": agent.get_full_name() or agent.get_username(),
@@ -218,10 +235,9 @@ def _values(case: Case, detail, agent, language: str, balances: list[BalanceText
         "customer_title": title,
         "card_last4": first.external_id[-4:] if first else "",
         "dpd": str(case.max_dpd),
-        "overdue_amount": format_amount(case.overdue_amount, case.currency, lang),
-        "amount_owed": format_amount(owed if balances and all(b.amount_owed is not None for b in balances)
-                                     else case.total_balance, case.currency, lang),
-        "minimum_due": format_amount(minimum, case.currency, lang),
+        "overdue_amount": format_amounts(amounts_of(figures, "overdue"), lang),
+        "amount_owed": format_amounts(owed, lang),
+        "minimum_due": format_amounts(minimum or {case.currency: Decimal("0.00")}, lang),
         "oldest_due_date": first.oldest_unpaid_due_date.isoformat() if first and first.oldest_unpaid_due_date else "",
         "balance_explanation": " ".join(b.paragraph for b in balances if b.paragraph),
     }
@@ -277,12 +293,12 @@ def workspace(user, case_id: int, now: datetime, language: str | None = None) ->
     for a in detail.accounts:
         try:
             exp = explain_account(a.external_id, max(today, a.as_of_extract))
-            balances.append(BalanceText(a.external_id, exp.paragraph(lang), exp.amount_owed))
+            balances.append(BalanceText(a.external_id, exp.paragraph(lang), exp.amount_owed, currency=a.currency))
         except ArrearsError as exc:  # a product without terms, a date before the extract …
-            balances.append(BalanceText(a.external_id, "", None, exc.message(language)))
+            balances.append(BalanceText(a.external_id, "", None, exc.message(language), currency=a.currency))
         except Exception as exc:  # a bug: logged with its traceback; the rest of the workspace still shows
             log_unexpected(exc, f"desk workspace balance of account {a.pk}")
-            balances.append(BalanceText(a.external_id, "", None, ""))
+            balances.append(BalanceText(a.external_id, "", None, "", currency=a.currency))
     values = _values(case, detail, user, language, balances)
     script = third_script = None
     script_error = ""
@@ -292,7 +308,10 @@ def workspace(user, case_id: int, now: datetime, language: str | None = None) ->
     except ScriptRefused as exc:
         script_error = exc.message(language)
     events = list(CaseEvent.objects.filter(case_id=case_id).select_related("actor").order_by("-at", "-id")[:60])
-    timeline = [TimelineRow(e.at, e.kind, event_label(e.kind), _timeline_detail(e.kind, e.data),
+    promise_ids = [e.data.get("promise") for e in events if e.kind == "promise_taken" and isinstance(e.data, dict)]
+    promise_currency = dict(PromiseToPay.objects.filter(pk__in=[i for i in promise_ids if isinstance(i, int)])
+                            .values_list("pk", "currency")) if promise_ids else {}
+    timeline = [TimelineRow(e.at, e.kind, event_label(e.kind), _timeline_detail(e.kind, e.data, promise_currency),
                             e.actor.get_username() if e.actor_id else "") for e in events]
     calls = list(Call.objects.filter(case_id=case_id).select_related("agent").order_by("-dialed_at", "-id")[:20])
     open_call = next((c for c in calls if c.state == "dialing" and c.agent_id == user.pk), None)
@@ -321,7 +340,8 @@ class AgentRow:
     cases_worked: int
     rpcs: int
     promises: int
-    promised_amount: Decimal
+    #: promised amounts per currency (currency → Decimal), never one number across currencies
+    promised_amounts: dict[str, Decimal]
     queue_depth: int
     holding: bool
 
@@ -353,8 +373,9 @@ def board_agents(user):
 
 def board(user, day: date | None = None) -> Board:
     """Per agent for business date ``day`` (default today): calls completed, cases worked,
-    right-party contacts, promises (count, amount), queue depth (their ready cases) and whether
-    they hold a case now; the team pools' depth; totals."""
+    right-party contacts, promises (count, and amount per currency), queue depth (their ready
+    cases) and whether they hold a case now; the team pools' depth; totals (amounts per currency:
+    ``totals["promised_amounts"]`` is a dict currency → Decimal, never one number)."""
     from arrears.apps.payments.models import PromiseToPay
     from arrears.apps.users.models import StaffProfile
 
@@ -369,23 +390,28 @@ def board(user, day: date | None = None) -> Board:
                                                             ended_at__lt=end)
              .values("agent_id").annotate(calls=Count("pk"), cases=Count("case_id", distinct=True),
                                           rpcs=Count("pk", filter=Q(result_code__in=rpc_codes)))}
-    proms = {r["agent_id"]: r for r in PromiseToPay.objects.filter(agent_id__in=ids, created_at__gte=start,
-                                                                    created_at__lt=end)
-             .values("agent_id").annotate(n=Count("pk"), amount=Sum("amount"))}
+    promised: dict[int, int] = {}
+    promised_amounts: dict[int, dict[str, Decimal]] = {}
+    for r in (PromiseToPay.objects.filter(agent_id__in=ids, created_at__gte=start, created_at__lt=end)
+              .values("agent_id", "currency").annotate(n=Count("pk"), amount=Sum("amount"))
+              .order_by("agent_id", "currency")):  # summed within one currency only
+        promised[r["agent_id"]] = promised.get(r["agent_id"], 0) + r["n"]
+        promised_amounts.setdefault(r["agent_id"], {})[r["currency"]] = r["amount"]
     depth = dict(QueueItem.objects.filter(agent_id__in=ids, state="ready").values("agent_id")
                  .annotate(n=Count("pk")).values_list("agent_id", "n"))
     holding = set(QueueItem.objects.filter(claimed_by_id__in=ids, state="claimed").values_list("claimed_by_id",
                                                                                                flat=True))
     rows = [AgentRow(a.pk, a.get_username(), teams.get(a.pk) or "", calls.get(a.pk, {}).get("calls", 0),
                      calls.get(a.pk, {}).get("cases", 0), calls.get(a.pk, {}).get("rpcs", 0),
-                     proms.get(a.pk, {}).get("n", 0), proms.get(a.pk, {}).get("amount") or Decimal("0.00"),
-                     depth.get(a.pk, 0), a.pk in holding) for a in agents]
+                     promised.get(a.pk, 0), promised_amounts.get(a.pk, {}), depth.get(a.pk, 0), a.pk in holding)
+            for a in agents]
     team_ids = set(StaffProfile.objects.filter(user_id__in=ids).values_list("team_id", flat=True)) - {None}
     pool = {name or "–": n for name, n in QueueItem.objects.filter(agent__isnull=True, team_id__in=team_ids,
                                                                    state="ready")
             .values("team__name").annotate(n=Count("pk")).values_list("team__name", "n")}
     totals = {"calls": sum(r.calls for r in rows), "cases_worked": sum(r.cases_worked for r in rows),
               "rpcs": sum(r.rpcs for r in rows), "promises": sum(r.promises for r in rows),
-              "promised_amount": sum((r.promised_amount for r in rows), Decimal("0.00")),
+              "promised_amounts": dict(sorted(sum_by_currency(
+                  (cur, amount) for r in rows for cur, amount in r.promised_amounts.items()).items())),
               "queue_depth": sum(r.queue_depth for r in rows) + sum(pool.values())}
     return Board(day, rows, pool, totals["queue_depth"], totals)

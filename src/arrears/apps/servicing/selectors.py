@@ -37,7 +37,8 @@ class PlanView:
 
 @dataclass(frozen=True)
 class SettlementView:
-    """A settlement / waiver (减免): ``waived`` of ``owed`` if ``payoff`` is paid by ``deadline``."""
+    """A settlement / waiver (减免): ``waived`` of ``owed`` if ``payoff`` is paid by ``deadline``;
+    amounts in ``currency`` (the settled account's)."""
 
     id: int
     status: str
@@ -49,6 +50,7 @@ class SettlementView:
     requested_on: date
     requested_by: str
     approved_by: str
+    currency: str = "CNY"
 
 
 def customer_plans(customer_id: int, as_of: date) -> list[PlanView]:
@@ -74,6 +76,6 @@ def customer_settlements(customer_id: int) -> list[SettlementView]:
     """The customer's settlements, newest first (at most :data:`LIMIT`)."""
     return [SettlementView(s.pk, s.status, str(s.get_status_display()), s.owed, s.waived, s.payoff, s.deadline,
                            s.requested_on, getattr(s.requested_by, "username", ""),
-                           getattr(s.approved_by, "username", ""))
+                           getattr(s.approved_by, "username", ""), s.account.currency)
             for s in (Settlement.objects.filter(customer_id=customer_id)
-                      .select_related("requested_by", "approved_by").order_by("-requested_on", "-id")[:LIMIT])]
+                      .select_related("requested_by", "approved_by", "account").order_by("-requested_on", "-id")[:LIMIT])]

@@ -57,6 +57,7 @@ from django.utils.translation import gettext_noop
 
 from arrears.apps.audit.services import record as audit
 from arrears.apps.cases.models import Case
+from arrears.apps.cases.selectors import amounts_of, case_amounts, in_case_order
 from arrears.apps.cases.services import EventRow, record_events
 from arrears.apps.compliance.services import BLOCKING, check_contact, record_attempt
 from arrears.apps.portfolio.models import CardAccount, Contact, Customer
@@ -65,6 +66,7 @@ from arrears.apps.servicing.models import ContactRestriction
 from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain import screening
 from arrears.domain.masking import mask_name
+from arrears.domain.money import format_amounts, sum_by_currency
 from arrears.integrations.smpp import GatewayError, Inbound, Outgoing, Receipt, Submitted
 from arrears.privacy.crypto import normalize_phone
 
@@ -291,12 +293,14 @@ def resolve_template(code: str, customer_language: str, cache: dict | None = Non
 
 # ---- what a template may see --------------------------------------------------------------------
 def _case_values(case: Case, language: str, as_of: date) -> dict[str, str]:
-    """The declared-variable values for ``case``: masked and formatted in ``language``."""
+    """The declared-variable values for ``case``: masked and formatted in ``language``. Amounts
+    list every currency the debtor owes in, side by side, never their sum (``100.00元、50.00 USD``)."""
     p = pol.policy()
     accounts = list(CardAccount.objects.filter(customer_id=case.customer_id).order_by("-dpd", "id"))
     worst = accounts[0] if accounts else None
     digits = re.sub(r"\D", "", worst.external_id) if worst else ""
-    minimum = sum((a.minimum_due for a in accounts if a.currency == case.currency), Decimal("0.00"))
+    figures = case_amounts(case)  # every currency the debtor owes in, the case's primary one first
+    minimum = in_case_order(figures, sum_by_currency((a.currency, a.minimum_due) for a in accounts))
     dues = [a.oldest_unpaid_due_date for a in accounts if a.oldest_unpaid_due_date]
     name = case.customer.name or ""
     masked = mask_name(name)
@@ -304,9 +308,9 @@ def _case_values(case: Case, language: str, as_of: date) -> dict[str, str]:
         masked = "Customer"
     return {
         "card_last4": digits[-4:] if len(digits) >= 4 else (digits or "----"),
-        "overdue_amount": templating.format_money(Decimal(case.overdue_amount), case.currency, language),
-        "total_balance": templating.format_money(Decimal(case.total_balance), case.currency, language),
-        "minimum_due": templating.format_money(minimum, case.currency, language),
+        "overdue_amount": format_amounts(amounts_of(figures, "overdue"), language),
+        "total_balance": format_amounts(amounts_of(figures, "balance"), language),
+        "minimum_due": format_amounts(minimum or {case.currency: Decimal("0.00")}, language),
         "dpd": str(case.max_dpd),
         "due_date": templating.format_date(min(dues), language) if dues else "-",
         "as_of_date": templating.format_date(case.last_run_as_of or as_of, language),

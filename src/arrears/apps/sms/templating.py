@@ -9,9 +9,11 @@ when the template is saved, and the sandbox refuses them again if one ever got t
 
 Variables (:data:`VARIABLES`) are strings the system prepares from the case, already masked and
 formatted in the *template's* language (never the browser's or the server's): the last four card
-digits, amounts in yuan with two decimals, dates written out so that day and month cannot be
-swapped (``2025年2月3日`` / ``3 February 2025``, R19). A template never sees a full card number,
-phone number, ID number or name.
+digits, amounts with two decimals in every currency the debtor owes in, side by side and never
+added up (:func:`arrears.domain.money.format_amounts`: ``100.00元、50.00 USD`` /
+``CNY 100.00, USD 50.00``), dates written out so that day and month cannot be swapped
+(``2025年2月3日`` / ``3 February 2025``, R19). A template never sees a full card number, phone
+number, ID number or name.
 
 The composed message is ``signature + body + opt-out line`` of the template's language
 (``【深圳示例银行】…回复TD退订``): Chinese carriers require the registered signature in 【】 (工信部
@@ -34,20 +36,20 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from arrears.core.errors import ArrearsError, ErrorCode
-from arrears.domain.money import quantize
+from arrears.domain.money import format_money
 
 from arrears.integrations import sms_segments as segments
 from .policy import Policy
 
 __all__ = ["VARIABLES", "LANGUAGES", "TemplateRefused", "Rendered", "check_body", "render", "compose",
-           "format_money", "format_date", "sample_context", "normalize_language", "has_cjk", "ALLOWED_FILTERS"]
+           "format_date", "sample_context", "normalize_language", "has_cjk", "ALLOWED_FILTERS"]
 
 #: The variables a template may declare: name → (zh description, en description).
 VARIABLES: dict[str, tuple[str, str]] = {
     "card_last4": ("卡号后四位", "last four digits of the card"),
-    "overdue_amount": ("逾期金额（元）", "overdue amount (yuan)"),
-    "total_balance": ("欠款余额（元）", "balance owed (yuan)"),
-    "minimum_due": ("最低还款额（元）", "minimum payment (yuan)"),
+    "overdue_amount": ("逾期金额（各币种分列）", "overdue amount (each currency)"),
+    "total_balance": ("欠款余额（各币种分列）", "balance owed (each currency)"),
+    "minimum_due": ("最低还款额（各币种分列）", "minimum payment (each currency)"),
     "dpd": ("逾期天数", "days past due"),
     "due_date": ("最早未还到期日", "oldest unpaid due date"),
     "as_of_date": ("数据日期", "as-of date"),
@@ -102,17 +104,6 @@ def normalize_language(tag: str | None) -> str:
 
 def has_cjk(text: str) -> bool:
     return bool(_CJK.search(text))
-
-
-def format_money(amount: Decimal, currency: str, language: str) -> str:
-    """``1234.5`` → ``1,234.50元`` (zh-hans) / ``CNY 1,234.50`` (en); two decimals, never a float."""
-    if not isinstance(amount, Decimal):
-        raise TypeError("format_money needs a Decimal")
-    q = quantize(amount)
-    body = f"{q:,.2f}"
-    if language == "zh-hans":
-        return f"{body}元" if currency == "CNY" else f"{body} {currency}"
-    return f"{currency} {body}"
 
 
 def format_date(d: date, language: str) -> str:

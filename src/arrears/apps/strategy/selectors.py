@@ -599,9 +599,11 @@ def arm_results(strategy_version: str | None = None) -> list[dict]:
 
     ``cases`` (distinct cases decided in that arm), ``closed_cured``, ``closed_paid``, ``open``,
     ``cure_rate`` (cured + paid off ÷ cases, 4 places, text), ``promises_kept`` / ``promises_broken``
-    (promises made after the case's first decision in the arm), ``paid_amount`` (yuan, text: payments
-    on the customer's accounts on or after that first decision date). A case counts in the arm of
-    its first decision under the version (arms are stable per customer, so that is its arm).
+    (promises made after the case's first decision in the arm), ``paid_amounts`` (currency →
+    amount as text, e.g. ``{"CNY": "1200.00", "USD": "80.00"}``: payments on the customer's accounts
+    on or after that first decision date, totalled per account currency — never one number across
+    currencies). A case counts in the arm of its first decision under the version (arms are stable
+    per customer, so that is its arm).
     """
     from decimal import Decimal
 
@@ -610,7 +612,7 @@ def arm_results(strategy_version: str | None = None) -> list[dict]:
     where, params = "", []
     if strategy_version:
         where, params = "WHERE d.strategy_version = %s", [strategy_version]
-    sql = f"""
+    arms = f"""
         WITH first AS (
             SELECT d.case_id, d.strategy_version, MIN(d.as_of) AS since
             FROM strategy_strategydecision d {where} GROUP BY d.case_id, d.strategy_version
@@ -619,13 +621,8 @@ def arm_results(strategy_version: str | None = None) -> list[dict]:
             FROM first f JOIN strategy_strategydecision d
               ON d.case_id = f.case_id AND d.strategy_version = f.strategy_version AND d.as_of = f.since
             GROUP BY f.case_id, f.strategy_version, f.since
-        ), paid AS (
-            SELECT a.case_id, a.strategy_version, SUM(p.amount) AS amount
-            FROM arm a JOIN cases_case c ON c.id = a.case_id
-            JOIN portfolio_cardaccount acc ON acc.customer_id = c.customer_id
-            JOIN payments_payment p ON p.account_id = acc.id AND p.local_date >= a.since
-            GROUP BY a.case_id, a.strategy_version
-        ), ptp AS (
+        )"""
+    sql = arms + """, ptp AS (
             SELECT a.case_id, a.strategy_version,
                    SUM(CASE WHEN p.status = 'kept' THEN 1 ELSE 0 END) AS kept,
                    SUM(CASE WHEN p.status = 'broken' THEN 1 ELSE 0 END) AS broken
@@ -636,24 +633,34 @@ def arm_results(strategy_version: str | None = None) -> list[dict]:
                SUM(CASE WHEN c.status = 'closed_cured' THEN 1 ELSE 0 END),
                SUM(CASE WHEN c.status = 'closed_paid' THEN 1 ELSE 0 END),
                SUM(CASE WHEN c.closed_on IS NULL THEN 1 ELSE 0 END),
-               COALESCE(SUM(ptp.kept), 0), COALESCE(SUM(ptp.broken), 0),
-               CAST(COALESCE(SUM(paid.amount), 0) AS TEXT)
+               COALESCE(SUM(ptp.kept), 0), COALESCE(SUM(ptp.broken), 0)
         FROM arm a JOIN cases_case c ON c.id = a.case_id
-        LEFT JOIN paid ON paid.case_id = a.case_id AND paid.strategy_version = a.strategy_version
         LEFT JOIN ptp ON ptp.case_id = a.case_id AND ptp.strategy_version = a.strategy_version
         GROUP BY a.strategy_version, a.segment, a.arm
         ORDER BY a.strategy_version, a.segment, a.arm
     """
+    paid_sql = arms + """
+        SELECT a.strategy_version, a.segment, a.arm, acc.currency, CAST(SUM(p.amount) AS TEXT)
+        FROM arm a JOIN cases_case c ON c.id = a.case_id
+        JOIN portfolio_cardaccount acc ON acc.customer_id = c.customer_id
+        JOIN payments_payment p ON p.account_id = acc.id AND p.local_date >= a.since
+        GROUP BY a.strategy_version, a.segment, a.arm, acc.currency
+        ORDER BY a.strategy_version, a.segment, a.arm, acc.currency
+    """
     with connection.cursor() as cur:
         cur.execute(sql, params)
         rows = cur.fetchall()
+        cur.execute(paid_sql, params)
+        paid: dict[tuple, dict[str, str]] = {}
+        for version, segment, arm, currency, amount in cur.fetchall():
+            paid.setdefault((version, segment, arm), {})[currency] = str(Decimal(str(amount)).quantize(Decimal("0.01")))
     out = []
-    for version, segment, arm, cases, cured, paid_off, open_, kept, broken, amount in rows:
+    for version, segment, arm, cases, cured, paid_off, open_, kept, broken in rows:
         rate = (Decimal(int(cured) + int(paid_off)) / Decimal(int(cases))).quantize(Decimal("0.0001")) if cases else Decimal(0)
         out.append({
             "strategy_version": version, "segment": segment, "arm": arm, "cases": int(cases),
             "closed_cured": int(cured), "closed_paid": int(paid_off), "open": int(open_),
             "cure_rate": str(rate), "promises_kept": int(kept), "promises_broken": int(broken),
-            "paid_amount": str(Decimal(str(amount)).quantize(Decimal("0.01"))),
+            "paid_amounts": paid.get((version, segment, arm), {}),
         })
     return out

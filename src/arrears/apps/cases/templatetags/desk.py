@@ -1,35 +1,48 @@
 """Template filters of the collections desk: ``{% load desk %}``.
 
-- ``{{ amount|money:currency }}`` → ``CNY 12,345.67``: two decimals (half up), groups of three
-  digits in every language (Django's zh-hans format would group by four and without commas,
-  which is not how amounts are written on Chinese bank statements).
+- ``{{ amount|money:currency }}`` → ``12,345.67元`` / ``CNY 12,345.67`` in the active language:
+  :func:`arrears.domain.money.format_money`, the one money formatter (groups of three digits in
+  every language: Django's zh-hans format would group by four and without commas, which is not
+  how amounts are written on Chinese bank statements). An empty amount shows as an en dash.
+- ``{{ case.amounts|amounts:"overdue" }}`` (a list of per-currency figures, e.g.
+  :class:`arrears.apps.cases.selectors.CurrencyAmounts`, and the figure to show) or
+  ``{{ totals|amounts }}`` (a dict currency → amount) → ``100.00元、50.00 USD`` /
+  ``CNY 100.00, USD 50.00``: every currency side by side, never added up
+  (:func:`arrears.domain.money.format_amounts`); nothing at all shows as an en dash.
 - ``{{ value|dash }}`` → the value, or an en dash for an empty one.
 """
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from collections.abc import Mapping
 
 from django import template
+from django.utils.translation import get_language
+
+from arrears.domain.money import format_amounts, format_money
 
 register = template.Library()
 
-CENT = Decimal("0.01")
 
-
-def format_money(amount, currency: str = "") -> str:
-    if amount is None or amount == "":
-        return "–"
-    try:
-        value = Decimal(str(amount)).quantize(CENT, rounding=ROUND_HALF_UP)
-    except (InvalidOperation, ValueError):
-        return str(amount)
-    text = f"{value:,.2f}"
-    return f"{currency} {text}" if currency else text
+def _language() -> str:
+    return get_language() or "zh-hans"
 
 
 @register.filter
-def money(amount, currency: str = "") -> str:
-    return format_money(amount, currency)
+def money(amount, currency: str) -> str:
+    if amount is None or amount == "":
+        return "–"
+    return format_money(amount, currency, _language())
+
+
+@register.filter
+def amounts(value, figure: str = "") -> str:
+    if not value:
+        return "–"
+    if isinstance(value, Mapping):
+        pairs = list(value.items())
+    else:
+        pairs = [(row.currency, getattr(row, figure)) for row in value]
+    return format_amounts(pairs, _language()) or "–"
 
 
 @register.filter

@@ -5,11 +5,12 @@ from django.core.management.base import BaseCommand
 
 from arrears.apps.ops.progress import Reporter
 from arrears.apps.strategy.selectors import arm_results
+from arrears.domain.money import format_amounts
 
 
 class Command(BaseCommand):
     help = ("Champion/challenger results per segment and arm: cases, cured, paid off, still open, promises "
-            "kept/broken and amounts paid since each case's first decision.")
+            "kept/broken and amounts paid since each case's first decision (per currency).")
 
     def add_arguments(self, parser):
         parser.add_argument("--strategy-version", default=None, help="name@version (default: every version)")
@@ -21,5 +22,5 @@ class Command(BaseCommand):
             rows = arm_results(opts["strategy_version"])
         human = "\n".join(
             f"{r['strategy_version']} {r['segment']}/{r['arm']}: {r['cases']:,} cases, cure rate {r['cure_rate']}, "
-            f"paid {r['paid_amount']}" for r in rows) or "no decisions yet"
+            f"paid {format_amounts(r['paid_amounts'], 'en') or 'nothing'}" for r in rows) or "no decisions yet"
         rep.result({"arms": rows}, human)
