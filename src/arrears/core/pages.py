@@ -50,7 +50,7 @@ def page_error(exc: ArrearsError, *, items: Iterable[str] = (), language: str | 
 def mark_error(response: HttpResponse, exc: ArrearsError | PageError | str) -> HttpResponse:
     """Flag ``response`` as an error page for the htmx script (which then swaps it in)."""
     code = exc if isinstance(exc, str) else (exc.code if isinstance(exc, PageError) else exc.code.value)
-    response[ERROR_HEADER] = code
+    response[ERROR_HEADER] = str(getattr(code, "value", code))  # a plain str: WSGI refuses str subclasses
     return response
 
 
