@@ -239,6 +239,12 @@ def test_api_case_detail_and_list_carry_every_currency(org, client):
             {"currency": "USD", "overdue": "50.00", "balance": "80.00"}]
     assert detail["amounts"] == want
     assert listing["results"][0]["amounts"] == want
+    with frozen():
+        desk_services.sync_queue()
+        workspace = client.get(reverse("desk-api:workspace", args=[case.pk])).json()
+        queue = client.get(reverse("desk-api:queue")).json()
+    assert workspace["amounts"] == want and queue[0]["amounts"] == want
+    assert {(b["currency"], b["amount_owed"]) for b in workspace["balances"]} == {("CNY", "1200.00"), ("USD", "80.00")}
 
 
 # ---- boards: totals per currency --------------------------------------------------------------------

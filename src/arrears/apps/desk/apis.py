@@ -292,7 +292,8 @@ class WorkspaceAPI(DeskAPIView):
         return Response(WorkspaceSerializer({
             "case_id": w.case.id, "number": w.case.number, "customer_name": w.case.customer.name,
             "bucket": w.case.bucket, "max_dpd": w.case.max_dpd, "total_balance": w.case.total_balance,
-            "amounts": w.case.amounts, "stage": w.stage, "timezone": w.timezone, "local_now": w.local_now, "held_by": w.held_by,
+            "amounts": w.case.amounts, "stage": w.stage, "timezone": w.timezone, "local_now": w.local_now,
+            "held_by": w.held_by,
             "open_call_id": w.open_call.pk if w.open_call else None, "numbers": w.numbers, "balances": w.balances,
             "script": w.script, "third_party_script": w.third_party_script}).data)
 

@@ -78,4 +78,5 @@ def customer_settlements(customer_id: int) -> list[SettlementView]:
                            s.requested_on, getattr(s.requested_by, "username", ""),
                            getattr(s.approved_by, "username", ""), s.account.currency)
             for s in (Settlement.objects.filter(customer_id=customer_id)
-                      .select_related("requested_by", "approved_by", "account").order_by("-requested_on", "-id")[:LIMIT])]
+                      .select_related("requested_by", "approved_by", "account")
+                      .order_by("-requested_on", "-id")[:LIMIT])]
