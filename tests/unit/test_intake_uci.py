@@ -1,7 +1,6 @@
 """The UCI card-clients reader: counts, the bucket ladder mapping, synthetic people, determinism."""
 from __future__ import annotations
 
-import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -37,24 +36,11 @@ def raw() -> pl.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def timed_read():
-    t = time.perf_counter()
-    ext = read_uci(UCI, AS_OF)
-    return ext, time.perf_counter() - t
-
-
-@pytest.fixture(scope="module")
-def ext(timed_read):
-    return timed_read[0]
+def ext():
+    return read_uci(UCI, AS_OF)
 
 
 pytestmark = pytest.mark.slow
-
-
-def test_full_file_reads_well_under_20_seconds(timed_read):
-    _, seconds = timed_read
-    print(f"read_uci on 30,000 rows: {seconds:.2f} s")
-    assert seconds < 20
 
 
 def test_counts(ext, raw):
