@@ -80,8 +80,7 @@ def account(ext: str) -> CardAccount:
 
 
 def open_case(ext: str) -> Case | None:
-    return Case.objects.filter(customer__cardaccount__external_id=ext, closed_on__isnull=True).first() \
-        if False else Case.objects.filter(customer_id=account(ext).customer_id, closed_on__isnull=True).first()
+    return Case.objects.filter(customer_id=account(ext).customer_id, closed_on__isnull=True).first()
 
 
 # --------------------------------------------------------------------------------------------- 6a
@@ -172,15 +171,19 @@ def _overdue_extract(tmp_path, balance="1000.00", overdue="1000.00"):
     run_daily(date(2025, 3, 15))
 
 
-def test_6c_reversing_the_payment_that_settled_a_settlement_undoes_the_settlement(tmp_path, leader, django_user_model):
-    _overdue_extract(tmp_path)
-    maker = django_user_model.objects.create_user("maker", password="x")
+def _settled(leader, maker, deadline: date):
+    """A 300.00 settlement on the 1,000.00 account, approved, paid off by 700.00 on 03-20."""
     a = account("C-ACC")
-    s = servicing.request_settlement(a.pk, waived="300.00", deadline=date(2025, 3, 31), today=date(2025, 3, 15),
-                                     actor=maker)
+    s = servicing.request_settlement(a.pk, waived="300.00", deadline=deadline, today=date(2025, 3, 15), actor=maker)
     servicing.approve_settlement(s.pk, leader, date(2025, 3, 15))
     services.post_payment(a.pk, "S-PAY", "700.00", datetime(2025, 3, 20, 10, tzinfo=SH))
     s.refresh_from_db()
+    return a, s
+
+
+def test_6c_reversing_the_payment_that_settled_a_settlement_undoes_the_settlement(tmp_path, leader, django_user_model):
+    _overdue_extract(tmp_path)
+    a, s = _settled(leader, django_user_model.objects.create_user("maker", password="x"), date(2025, 3, 31))
     assert s.status == "paid" and account("C-ACC").balance == D("0.00")
     closed = Case.objects.get(customer_id=a.customer_id)
     assert closed.status == "closed_paid"
@@ -205,12 +208,7 @@ def test_6c_reversing_the_payment_that_settled_a_settlement_undoes_the_settlemen
 
 def test_6c_reversing_after_the_deadline_voids_the_settlement(tmp_path, leader, django_user_model):
     _overdue_extract(tmp_path)
-    maker = django_user_model.objects.create_user("maker", password="x")
-    a = account("C-ACC")
-    s = servicing.request_settlement(a.pk, waived="300.00", deadline=date(2025, 3, 25), today=date(2025, 3, 15),
-                                     actor=maker)
-    servicing.approve_settlement(s.pk, leader, date(2025, 3, 15))
-    services.post_payment(a.pk, "S-PAY", "700.00", datetime(2025, 3, 20, 10, tzinfo=SH))
+    a, s = _settled(leader, django_user_model.objects.create_user("maker", password="x"), date(2025, 3, 25))
     services.reverse_payment(a.pk, "S-PAY", date(2025, 3, 27), reason="chargeback", kind="chargeback")
     s.refresh_from_db()
     assert s.status == "void"

@@ -6,9 +6,15 @@ Closed statuses are final: a customer who becomes delinquent again gets a new ca
 """
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import Enum
 
+from .buckets import BucketLadder
 from .errors import IllegalTransition
+from .money import ZERO, money
 
 
 class CaseStatus(str, Enum):
@@ -59,13 +65,6 @@ def check_transition(from_status: str | CaseStatus, to_status: str | CaseStatus)
 # reversal, settlements and waivers) and over the portfolio (:func:`POSITIONS_SQL`,
 # :func:`CASE_ACTIONS_SQL`: the daily run). ``tests/unit/test_case_lifecycle_parity.py`` runs both.
 
-import json  # noqa: E402
-from collections.abc import Iterable, Mapping  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from decimal import Decimal  # noqa: E402
-
-from .buckets import BucketLadder  # noqa: E402
-from .money import ZERO, money  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -147,12 +147,6 @@ def credits(account: CardAccount) -> list[Credit]:
     return pays + adjs
 
 
-def _effective_payments(account: CardAccount, pos: AccountPosition, as_of: date) -> list[PaymentEvent]:
-    """Payments after the extract date that count as of ``as_of`` (a reversal removes a payment
-    from its reversal date on, so snapshots before it are unchanged)."""
-    return pool([c for c in credits(account) if c.kind == "payment"], pos.opened_on, as_of)
-
-
 def _adjustments(account: CardAccount, pos: AccountPosition, as_of: date) -> list[Adjustment]:
     rows = (BalanceAdjustment.objects.filter(account=account, local_date__gte=pos.opened_on, local_date__lte=as_of)
             .filter(Q(reversed_on__isnull=True) | Q(reversed_on__gt=as_of)))
