@@ -58,7 +58,8 @@ def _accounts_relation(con: duckdb.DuckDBPyConnection, path: Path) -> duckdb.Duc
         "account_id + 1 AS account_id, customer_id + 1 AS customer_id, 'TWD' AS currency, "
         f"balance::DECIMAL(16,2) AS balance, {OVERDUE_SQL} AS overdue_amount, "
         "oldest_unpaid_due_date::DATE AS oldest_unpaid_due_date, NULL::VARCHAR AS prev_bucket, "
-        "NULL::BIGINT AS prev_dpd"
+        f"NULL::BIGINT AS prev_dpd, DATE '{AS_OF.isoformat()}' AS extract_date, {OVERDUE_SQL} AS extract_overdue, "
+        "oldest_unpaid_due_date::DATE AS extract_oldest"
     )
 
 
