@@ -121,3 +121,11 @@ def test_every_page_loads_the_error_script_and_its_messages(db):
     script = (STATIC / "arrears.js").read_text()
     assert "X-Arrears-Error" in script and "shouldSwap = true" in script and "htmx:responseError" in script
     assert "data-error-field" in script
+
+
+@pytest.mark.parametrize("language,title", [("zh-hans", "无权访问"), ("en", "Access denied")])
+def test_a_page_the_role_may_not_open_says_so_in_the_page_language(db, language, title):
+    resp = _client(_user(db, "collector"), language).get("/sms/templates/")
+    assert resp.status_code == 403
+    text = _visible_text(resp.content.decode())
+    assert title in text and "Forbidden" not in text
