@@ -22,7 +22,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 @pytest.fixture(scope="session", autouse=True)
 def _audit_flush_allowed():
     """Transactional tests end with ``flush``: let it empty the append-only audit table of the
-    throwaway test database (see arrears/apps/audit/management/commands/flush.py)."""
+    throwaway test database (see arrears/contexts/audit/management/commands/flush.py)."""
     from django.conf import settings
 
     settings.ARREARS_AUDIT_FLUSH_ALLOWED = True

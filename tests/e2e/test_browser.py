@@ -17,9 +17,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from arrears.apps.cases.models import Case, CaseEvent
-from arrears.apps.payments.models import Payment
-from arrears.apps.portfolio.models import BucketHistory, CardAccount, Contact, Customer, Statement
+from arrears.contexts.casework.models import Case, CaseEvent
+from arrears.contexts.money.payments.models import Payment
+from arrears.contexts.portfolio.models import BucketHistory, CardAccount, Contact, Customer, Statement
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -33,8 +33,8 @@ def _login(page, base_url: str, name: str, next_path: str) -> None:
 
 @pytest.fixture
 def sms_world(db):
-    from arrears.apps.sms import services
-    from arrears.apps.sms.models import SmsTemplate
+    from arrears.contexts.contact.sms import services
+    from arrears.contexts.contact.sms.models import SmsTemplate
     from tests.integration.test_scope import _case
 
     collector = _user("collector", "collector")

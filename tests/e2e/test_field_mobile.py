@@ -19,13 +19,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
 
-from arrears.apps.cases.models import Case
-from arrears.apps.compliance.models import ContactAttempt
-from arrears.apps.fieldwork import services
-from arrears.apps.fieldwork.models import FieldCredential, FieldVisit
-from arrears.apps.payments.models import PromiseToPay
-from arrears.apps.portfolio.models import CardAccount, Contact, Customer
-from arrears.apps.users.models import StaffProfile, Team
+from arrears.contexts.casework.models import Case
+from arrears.contexts.contact.compliance.models import ContactAttempt
+from arrears.contexts.contact.fieldwork import services
+from arrears.contexts.contact.fieldwork.models import FieldCredential, FieldVisit
+from arrears.contexts.money.payments.models import PromiseToPay
+from arrears.contexts.portfolio.models import CardAccount, Contact, Customer
+from arrears.contexts.org.users.models import StaffProfile, Team
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -15,9 +15,9 @@ from unittest import mock
 
 import pytest
 
-from arrears.apps.desk import services
-from arrears.apps.payments.models import PromiseToPay
-from arrears.apps.servicing.models import ContactRestriction
+from arrears.contexts.contact.desk import services
+from arrears.contexts.money.payments.models import PromiseToPay
+from arrears.contexts.money.servicing.models import ContactRestriction
 
 from tests.integration.test_desk_phone import SH, TODAY, make_case, make_user
 
@@ -34,7 +34,7 @@ def clock():
 
 
 def test_agent_takes_next_case_and_records_a_promise(live_server, page, clock):
-    from arrears.apps.users.models import Team
+    from arrears.contexts.org.users.models import Team
 
     team = Team.objects.create(name="电催浏览器组", department="collection")
     agent = make_user("phone-agent", "collector", team)

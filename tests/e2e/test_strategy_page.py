@@ -15,9 +15,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from arrears.apps.audit.models import AuditEvent
-from arrears.apps.strategy.models import StrategyVersion
-from arrears.apps.strategy.selectors import active_strategy
+from arrears.contexts.audit.models import AuditEvent
+from arrears.contexts.strategy.models import StrategyVersion
+from arrears.contexts.strategy.selectors import active_strategy
 from arrears.rules.strategy_loader import DEFAULT_STRATEGY
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -16,10 +16,10 @@ from django.db import DatabaseError, IntegrityError, close_old_connections, conn
 from django.test import RequestFactory
 from django.urls import reverse
 
-from arrears.apps.audit import chain, dbguard
-from arrears.apps.audit.middleware import RequestContextMiddleware, current_request
-from arrears.apps.audit.models import AppendOnlyError, AuditEvent
-from arrears.apps.audit.services import record
+from arrears.contexts.audit import chain, dbguard
+from arrears.contexts.audit.middleware import RequestContextMiddleware, current_request
+from arrears.contexts.audit.models import AppendOnlyError, AuditEvent
+from arrears.contexts.audit.services import record
 
 PASSWORD = "audit-Passw0rd-9"
 

@@ -15,13 +15,13 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import reverse
 
-from arrears.apps.agencies.models import Agency, Placement
-from arrears.apps.cases.models import CaseEvent
-from arrears.apps.compliance import services
-from arrears.apps.compliance.models import ContactAttempt
-from arrears.apps.compliance.selectors import contact_status
-from arrears.apps.fieldwork.models import FieldVisit
-from arrears.apps.portfolio.models import Contact
+from arrears.contexts.org.agencies.models import Agency, Placement
+from arrears.contexts.casework.models import CaseEvent
+from arrears.contexts.contact.compliance import services
+from arrears.contexts.contact.compliance.models import ContactAttempt
+from arrears.contexts.contact.compliance.selectors import contact_status
+from arrears.contexts.contact.fieldwork.models import FieldVisit
+from arrears.contexts.portfolio.models import Contact
 from arrears.rules.compliance_packs import load_compliance_pack
 
 from .test_scope import _case
@@ -170,7 +170,7 @@ def test_case_page_shows_the_panel_in_both_languages(client, case, admin_user):
 
 
 def test_open_dispute_holds_collection_and_a_breached_plan_does_not(case, mobile):
-    from arrears.apps.servicing.models import CollectionHold
+    from arrears.contexts.money.servicing.models import CollectionHold
 
     with _now(_at(10)):
         assert services.check_contact(case=case, channel="phone", contact=mobile).decision == "allow"
@@ -184,7 +184,7 @@ def test_open_dispute_holds_collection_and_a_breached_plan_does_not(case, mobile
 
 
 def test_a_third_party_who_refused_is_not_contacted_again(case):
-    from arrears.apps.servicing.models import ContactRestriction
+    from arrears.contexts.money.servicing.models import ContactRestriction
 
     emergency = Contact.objects.create(customer=case.customer, external_id="EM-1", kind="mobile", party="emergency",
                                        party_name="李四", relation="朋友", value="13900001111")
@@ -198,8 +198,8 @@ def test_facts_read_everything_that_stands_in_one_statement(case, mobile, django
     """Restrictions, holds, an accepted legal referral and an open placement come back together
     (one UNION ALL read, plus the outsourcing notice of the placed case) with their values typed
     as before: aware times, dates, booleans, the agency's code."""
-    from arrears.apps.legal.models import LegalReferral
-    from arrears.apps.servicing.models import CollectionHold, ContactRestriction
+    from arrears.contexts.legal.models import LegalReferral
+    from arrears.contexts.money.servicing.models import CollectionHold, ContactRestriction
 
     agency = Agency.objects.create(code="AG-F", name="外包甲", whitelisted=True)
     Placement.objects.create(case=case, agency=agency, placed_on=DAY - dt.timedelta(days=40),

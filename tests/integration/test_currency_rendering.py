@@ -28,14 +28,14 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import translation
 
-from arrears.apps.cases.models import Case
-from arrears.apps.cases.selectors import CurrencyAmounts, case_amounts
-from arrears.apps.desk import services as desk_services
-from arrears.apps.desk.callscripts import load_scripts
-from arrears.apps.payments.models import PromiseToPay
-from arrears.apps.portfolio.models import CardAccount, Contact, Customer
-from arrears.apps.sms import services as sms_services
-from arrears.apps.users.models import StaffProfile, Team
+from arrears.contexts.casework.models import Case
+from arrears.contexts.casework.selectors import CurrencyAmounts, case_amounts
+from arrears.contexts.contact.desk import services as desk_services
+from arrears.contexts.contact.desk.callscripts import load_scripts
+from arrears.contexts.money.payments.models import PromiseToPay
+from arrears.contexts.portfolio.models import CardAccount, Contact, Customer
+from arrears.contexts.contact.sms import services as sms_services
+from arrears.contexts.org.users.models import StaffProfile, Team
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,8 @@ D = Decimal
 SH = ZoneInfo("Asia/Shanghai")
 TODAY = dt.date(2026, 11, 30)
 NOW = dt.datetime.combine(TODAY, dt.time(10, 0), tzinfo=SH)
-SMS_TEMPLATES_YAML = Path(sms_services.__file__).resolve().parents[2] / "rules" / "sms" / "templates.yaml"
+from arrears.rules import RULES_DIR
+SMS_TEMPLATES_YAML = RULES_DIR / "sms" / "templates.yaml"
 
 #: what each language must show, and the cross-currency sums that must appear nowhere
 EXPECTED = {
@@ -135,7 +136,7 @@ def _shipped_sms_templates() -> list[tuple[str, str]]:
 
 
 def test_every_sms_template_shows_each_currency_and_never_the_sum(org):
-    from arrears.apps.sms.models import SmsTemplate
+    from arrears.contexts.contact.sms.models import SmsTemplate
 
     shipped = _shipped_sms_templates()
     active = set(SmsTemplate.objects.filter(status=SmsTemplate.Status.ACTIVE).values_list("code", "language"))
@@ -158,7 +159,7 @@ def test_every_sms_template_shows_each_currency_and_never_the_sum(org):
 # ---- every call script, both languages --------------------------------------------------------------
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_every_call_script_shows_each_currency_and_never_the_sum(org, language):
-    from arrears.apps.desk.selectors import workspace
+    from arrears.contexts.contact.desk.selectors import workspace
 
     case = two_currency_case(org)
     stages = sorted(load_scripts())
@@ -249,7 +250,7 @@ def test_api_case_detail_and_list_carry_every_currency(org, client):
 
 # ---- boards: totals per currency --------------------------------------------------------------------
 def test_supervisor_board_totals_promised_amounts_per_currency(org, client):
-    from arrears.apps.desk.selectors import board
+    from arrears.contexts.contact.desk.selectors import board
 
     a, b = two_currency_case(org, 1), two_currency_case(org, 2)
     for case, amount, currency in ((a, "60.00", "CNY"), (b, "40.00", "CNY"), (a, "50.00", "USD")):
@@ -294,9 +295,9 @@ def test_existing_databases_get_the_english_overdue_notice_that_fits_two_currenc
 
     from django.apps import apps
 
-    from arrears.apps.sms.models import SmsTemplate
+    from arrears.contexts.contact.sms.models import SmsTemplate
 
-    m = importlib.import_module("arrears.apps.sms.migrations.0003_overdue_notice_en_two_currencies")
+    m = importlib.import_module("arrears.contexts.contact.sms.migrations.0003_overdue_notice_en_two_currencies")
     current = SmsTemplate.objects.get(code=m.CODE, language=m.LANGUAGE, status="active")
     assert current.body == m.BODY  # a new database loads the shorter body as version 1
     # a database migrated before: version 1 as first shipped is the active one
@@ -317,9 +318,9 @@ def test_existing_databases_get_the_english_overdue_notice_that_fits_two_currenc
 def test_strategy_results_total_payments_per_currency(org, client):
     from django.core.management import call_command
 
-    from arrears.apps.payments.models import Payment
-    from arrears.apps.strategy.models import StrategyDecision
-    from arrears.apps.strategy.selectors import active_strategy, arm_results
+    from arrears.contexts.money.payments.models import Payment
+    from arrears.contexts.strategy.models import StrategyDecision
+    from arrears.contexts.strategy.selectors import active_strategy, arm_results
 
     version = active_strategy("default")[0].key  # the page shows the active version's arms
     cases = [two_currency_case(org, 1), two_currency_case(org, 2)]
@@ -344,8 +345,8 @@ def test_strategy_results_total_payments_per_currency(org, client):
 
 
 def test_workspace_timeline_labels_a_promise_with_its_currency(org):
-    from arrears.apps.desk.selectors import workspace
-    from arrears.apps.payments.services import take_promise
+    from arrears.contexts.contact.desk.selectors import workspace
+    from arrears.contexts.money.payments.services import take_promise
 
     case = two_currency_case(org)
     take_promise(case.pk, "60.00", TODAY + dt.timedelta(days=2), agent=org["agent"], now=NOW)

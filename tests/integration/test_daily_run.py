@@ -14,9 +14,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from arrears.apps.cases.models import Case, CaseEvent
-from arrears.apps.payments.models import Payment
-from arrears.apps.portfolio.models import BucketHistory, CardAccount, Customer, DailyRun, ImportBatch, Statement
+from arrears.contexts.casework.models import Case, CaseEvent
+from arrears.contexts.money.payments.models import Payment
+from arrears.contexts.portfolio.models import BucketHistory, CardAccount, Customer, DailyRun, ImportBatch, Statement
 from arrears.pipeline.daily import RunError, run_daily
 
 pytestmark = pytest.mark.django_db

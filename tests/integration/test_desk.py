@@ -14,13 +14,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from arrears.apps.cases import selectors
-from arrears.apps.cases.models import Case, CaseEvent
-from arrears.apps.cases.selectors import CaseFilter, InvalidCursor, case_detail, case_list
-from arrears.apps.payments.models import Payment
-from arrears.apps.portfolio.models import BucketHistory, CardAccount, Contact, Customer, Statement
-from arrears.apps.users.roles import ROLES
-from arrears.apps.users.services import ensure_demo_users
+from arrears.contexts.casework import selectors
+from arrears.contexts.casework.models import Case, CaseEvent
+from arrears.contexts.casework.selectors import CaseFilter, InvalidCursor, case_detail, case_list
+from arrears.contexts.money.payments.models import Payment
+from arrears.contexts.portfolio.models import BucketHistory, CardAccount, Contact, Customer, Statement
+from arrears.contexts.org.users.roles import ROLES
+from arrears.contexts.org.users.services import ensure_demo_users
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,9 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from arrears.apps.cases.models import CaseEvent
-from arrears.apps.desk import services
-from arrears.apps.desk.models import QueueItem
+from arrears.contexts.casework.models import CaseEvent
+from arrears.contexts.contact.desk import services
+from arrears.contexts.contact.desk.models import QueueItem
 
 from .test_desk_phone import at, frozen, make_case, make_user
 
@@ -50,7 +50,7 @@ def _fire(clients: list[Client], barrier_n: int) -> list:
 
 
 def test_fifty_parallel_get_next_never_duplicate():
-    from arrears.apps.users.models import Team
+    from arrears.contexts.org.users.models import Team
 
     team = Team.objects.create(name="并发组", department="collection")
     agents = [make_user(f"p{i}", "collector", team) for i in range(50)]
@@ -75,7 +75,7 @@ def test_fifty_parallel_get_next_never_duplicate():
 
 
 def test_one_agent_fifty_parallel_requests_claim_one_case():
-    from arrears.apps.users.models import Team
+    from arrears.contexts.org.users.models import Team
 
     team = Team.objects.create(name="并发二组", department="collection")
     agent = make_user("solo", "collector", team)

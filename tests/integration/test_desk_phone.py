@@ -17,15 +17,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from arrears.apps.audit.models import AuditEvent
-from arrears.apps.cases.models import Case, CaseEvent
-from arrears.apps.compliance.models import ContactAttempt
-from arrears.apps.desk import services, vocabulary as V
-from arrears.apps.desk.models import Call, NumberState, QueueItem
-from arrears.apps.payments.models import PromiseToPay
-from arrears.apps.portfolio.models import CardAccount, Contact, Customer
-from arrears.apps.servicing.models import CollectionHold, ContactRestriction
-from arrears.apps.users.models import StaffProfile, Team
+from arrears.contexts.audit.models import AuditEvent
+from arrears.contexts.casework.models import Case, CaseEvent
+from arrears.contexts.contact.compliance.models import ContactAttempt
+from arrears.contexts.contact.desk import services, vocabulary as V
+from arrears.contexts.contact.desk.models import Call, NumberState, QueueItem
+from arrears.contexts.money.payments.models import PromiseToPay
+from arrears.contexts.portfolio.models import CardAccount, Contact, Customer
+from arrears.contexts.money.servicing.models import CollectionHold, ContactRestriction
+from arrears.contexts.org.users.models import StaffProfile, Team
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +87,7 @@ def test_queue_order_priority_score_dpd_and_own_before_pool(desk):
     with frozen(at(10)):
         counts = services.sync_queue()
         assert counts["queued"] == 4
-        order = [r.case_id for r in __import__("arrears.apps.desk.selectors", fromlist=["x"]).queue_preview(
+        order = [r.case_id for r in __import__("arrears.contexts.contact.desk.selectors", fromlist=["x"]).queue_preview(
             a1, at(10))]
         assert order == [urgent.pk, scored.pk, low.pk, None]  # the pool case is outside a1's scope: no identity
         got = [services.get_next(a1).case_id]
@@ -246,7 +246,7 @@ def test_third_party_call_purpose_script_and_do_not_contact(desk):
         with pytest.raises(services.DeskError) as e:
             services.dial(a1, c.pk, third.pk, purpose="collect")
         assert e.value.code == "bad_purpose"
-        from arrears.apps.desk.selectors import workspace
+        from arrears.contexts.contact.desk.selectors import workspace
 
         w = workspace(a1, c.pk, at(10), "zh-hans")
         text = " ".join(s.text for s in w.third_party_script.sections)
@@ -313,7 +313,7 @@ def test_board_and_reassign(desk, client):
         services.post_outcome(a1, c.pk, services.OutcomeInput(call.call_id, "call_debtor", "promise_to_pay",
                                                               promise_amount="100", promise_date=TODAY,
                                                               recording_id="R"))
-        from arrears.apps.desk.selectors import board
+        from arrears.contexts.contact.desk.selectors import board
 
         b = board(leader, TODAY)
         row = next(r for r in b.agents if r.username == "agent1")
@@ -377,7 +377,7 @@ def test_workspace_page_shows_blocked_number_with_reason(desk, client):
 
 
 def test_scripts_refuse_debt_details_for_third_parties(tmp_path):
-    from arrears.apps.desk import callscripts
+    from arrears.contexts.contact.desk import callscripts
     from arrears.domain.errors import RuleDataError
 
     src = (callscripts.SCRIPTS_DIR / "phone.yaml").read_text(encoding="utf-8")

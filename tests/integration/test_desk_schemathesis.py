@@ -14,7 +14,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.test import Client
 from hypothesis import HealthCheck, settings
 
-from arrears.apps.desk import services
+from arrears.contexts.contact.desk import services
 
 from .test_desk_phone import at, make_case, make_user
 
@@ -27,7 +27,7 @@ def desk_schema(db):
     phone cases (one held by the agent, with an open call) so that real ids exist."""
     from drf_spectacular.generators import SchemaGenerator
 
-    from arrears.apps.users.models import Team
+    from arrears.contexts.org.users.models import Team
 
     team = Team.objects.create(name="属性测试组", department="collection")
     agent = make_user("prop-agent", "administrator", team)

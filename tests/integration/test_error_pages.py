@@ -13,7 +13,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from arrears.apps.sms.models import OutboundSms
+from arrears.contexts.contact.sms.models import OutboundSms
 from arrears.core.errors import ErrorCode
 from arrears.core.pages import ERROR_HEADER
 

@@ -43,7 +43,7 @@ def _error(resp, status: int, code: str, *, field=None, language="zh-hans") -> d
 def world(db, django_user_model):
     from django.contrib.auth.models import Group
 
-    from arrears.apps.users.models import Team
+    from arrears.contexts.org.users.models import Team
 
     account, case = make_account()
     poster = django_user_model.objects.create_user("poster", password="x" * 12)
@@ -124,7 +124,7 @@ def test_desk_errors_in_one_shape(world, language):
 
 
 def test_an_unexpected_exception_is_a_logged_500(world, monkeypatch, caplog):
-    from arrears.apps.desk import selectors
+    from arrears.contexts.contact.desk import selectors
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug")

@@ -15,15 +15,15 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.urls import reverse
 
-from arrears.apps.cases.models import Case, CaseEvent
-from arrears.apps.cases.scope import can_reveal
-from arrears.apps.compliance.models import ContactAttempt
-from arrears.apps.compliance.services import ContactRefused
-from arrears.apps.fieldwork import services
-from arrears.apps.fieldwork.models import FieldCredential, FieldVisit, RiskFlag, RoutePlan, SafetyAlert, VisitPhoto
-from arrears.apps.payments.models import PromiseToPay
-from arrears.apps.portfolio.models import CardAccount, Contact, Customer
-from arrears.apps.users.models import StaffProfile, Team
+from arrears.contexts.casework.models import Case, CaseEvent
+from arrears.contexts.casework.scope import can_reveal
+from arrears.contexts.contact.compliance.models import ContactAttempt
+from arrears.contexts.contact.compliance.services import ContactRefused
+from arrears.contexts.contact.fieldwork import services
+from arrears.contexts.contact.fieldwork.models import FieldCredential, FieldVisit, RiskFlag, RoutePlan, SafetyAlert, VisitPhoto
+from arrears.contexts.money.payments.models import PromiseToPay
+from arrears.contexts.portfolio.models import CardAccount, Contact, Customer
+from arrears.contexts.org.users.models import StaffProfile, Team
 from arrears.domain.fieldwork import ReportError, ReportInput
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +108,7 @@ def test_approval_needs_the_team_leader_and_two_people(org):
 
 def test_window_comes_from_the_gate(org):
     case = _case(1)
-    FieldTeamSettings = __import__("arrears.apps.fieldwork.models", fromlist=["x"]).FieldTeamSettings
+    FieldTeamSettings = __import__("arrears.contexts.contact.fieldwork.models", fromlist=["x"]).FieldTeamSettings
     FieldTeamSettings.objects.create(team=org["team"], base_lat=22.54, base_lon=114.03, shift_start=dt.time(7),
                                      shift_end=dt.time(23))
     with _now(_at(8, 0, DAY - dt.timedelta(days=1))):
@@ -155,7 +155,7 @@ def test_full_visit_flow_with_gate_report_promise_and_strategy(org, immediate_ta
             entered_premises=True, premises_consent=True, consent_by="本人", risk_flags=("dog",), notes="院内有犬"))
     assert PromiseToPay.objects.get(pk=rep.promise_id).amount == Decimal("1200.00")
     assert RiskFlag.objects.filter(case=case, kind="dog", active=True).exists()
-    with mock.patch("arrears.apps.strategy.services.reevaluate_case") as reeval:
+    with mock.patch("arrears.contexts.strategy.services.reevaluate_case") as reeval:
         with _now(_at(10, 40)), __import__("django.test", fromlist=["x"]).TestCase.captureOnCommitCallbacks(
                 execute=True):
             v = services.check_out(v.pk, user=org["a1"], lat=HOME[0], lon=HOME[1])
@@ -186,7 +186,7 @@ def test_address_only_for_the_crew_on_the_visit_day(org):
     for who, ok in (("a1", True), ("a2", True), ("a3", False)):
         assert can_reveal(org[who], "address", case.pk, DAY) is ok, who
     assert not can_reveal(org["a1"], "address", case.pk, DAY - dt.timedelta(days=1))
-    from arrears.apps.fieldwork import selectors
+    from arrears.contexts.contact.fieldwork import selectors
 
     with _now(_at(9)):
         row = selectors.my_day(org["a2"], DAY)[0]
@@ -242,7 +242,7 @@ def test_safety_alert_timing_with_a_controlled_clock(org):
     alert.refresh_from_db()
     assert alert.status == "resolved"
     # the task runs the same scan
-    from arrears.apps.fieldwork.tasks import scan_safety_task
+    from arrears.contexts.contact.fieldwork.tasks import scan_safety_task
 
     assert scan_safety_task.call()["checked"] == 0
 
@@ -278,7 +278,7 @@ def test_pages_scope_and_identification(org, client):
 
 
 def test_demo_seed_still_creates_visits(org):
-    from arrears.apps.ops import demo_seed
+    from devtools import demo_seed
 
     _case(1)
     with mock.patch.object(demo_seed, "_users", return_value={"field_agent": org["a1"]}):

@@ -10,13 +10,13 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone, translation
 
-from arrears.apps.audit.models import AuditEvent
-from arrears.apps.cases.models import Case
-from arrears.apps.cases.selectors import event_label, open_case_for_customer
-from arrears.apps.payments.models import PromiseToPay
-from arrears.apps.portfolio.models import CardAccount, Customer
-from arrears.apps.servicing.models import CollectionHold, Settlement
-from arrears.apps.users.models import Team
+from arrears.contexts.audit.models import AuditEvent
+from arrears.contexts.casework.models import Case
+from arrears.contexts.casework.selectors import event_label, open_case_for_customer
+from arrears.contexts.money.payments.models import PromiseToPay
+from arrears.contexts.portfolio.models import CardAccount, Customer
+from arrears.contexts.money.servicing.models import CollectionHold, Settlement
+from arrears.contexts.org.users.models import Team
 
 pytestmark = pytest.mark.django_db
 CONTENTS = {"balance": "欠款1,200.00元，本金1,200.00元，人民币", "repayment": "每月15日还款，共3期",

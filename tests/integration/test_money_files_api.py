@@ -14,8 +14,8 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test import Client
 
-from arrears.apps.payments.models import Payment
-from arrears.apps.portfolio.models import CardAccount
+from arrears.contexts.money.payments.models import Payment
+from arrears.contexts.portfolio.models import CardAccount
 
 from .test_money_posting import make_account
 
@@ -76,12 +76,12 @@ def test_explain_balance_command_json_hand_worked():
     # days are inside the 24). 违约金 5 % × 300.00 = 15.00 on 06 Mar. 06 → 11 Mar: 5 × 1,000 ×
     # 0.0005 = 2.50. 100.00 paid 11 Mar → penalty 15.00, interest 12.00 + 2.50 = 14.50, principal
     # 70.50 → 929.50 left. 11 → 21 Mar: 10 × 929.50 × 0.0005 = 4.6475 → 4.65. Owed 934.15.
-    from arrears.apps.portfolio.models import Statement
+    from arrears.contexts.portfolio.models import Statement
 
     account, _ = make_account(principal="1000.00", overdue="0.00", extract=date(2025, 3, 1), dpd=0, bucket="M0")
     Statement.objects.create(account=account, statement_date=date(2025, 2, 10), due_date=date(2025, 3, 5),
                              closing_balance=D("1000.00"), minimum_due=D("300.00"))
-    from arrears.apps.payments.services import post_payment
+    from arrears.contexts.money.payments.services import post_payment
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -107,8 +107,8 @@ def test_explain_balance_command_json_hand_worked():
 def test_statement_paid_in_full_by_due_date_bears_no_interest():
     # Same statement (1,000.00, 10 Feb, due 05 Mar) paid in full on 04 Mar: the interest-free
     # period is kept — no interest for any day, nothing owed, no 违约金, the case closes as paid.
-    from arrears.apps.portfolio.models import Statement
-    from arrears.apps.payments.services import post_payment
+    from arrears.contexts.portfolio.models import Statement
+    from arrears.contexts.money.payments.services import post_payment
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -219,9 +219,9 @@ def test_r20_randomised_parallel_postings_duplicates_and_reversals_postgresql(dj
 
     from django.db import connections
 
-    from arrears.apps.cases.selectors import open_case_for_customer
-    from arrears.apps.payments.models import BalanceAdjustment
-    from arrears.apps.payments.services import account_explanation
+    from arrears.contexts.casework.selectors import open_case_for_customer
+    from arrears.contexts.money.payments.models import BalanceAdjustment
+    from arrears.contexts.money.payments.services import account_explanation
 
     if connection.vendor != "postgresql":
         pytest.skip("R20 concurrency test needs PostgreSQL (SELECT … FOR UPDATE row locks; SQLite serialises "

@@ -15,13 +15,13 @@ import pytest
 from django.contrib.auth.models import Group
 from django.contrib.auth import get_user_model
 
-from arrears.apps.audit.models import AuditEvent
-from arrears.apps.cases.models import Case, CaseEvent
-from arrears.apps.payments import services
-from arrears.apps.payments.models import BalanceAdjustment, Payment, PromiseToPay
-from arrears.apps.portfolio.models import CardAccount, Customer
-from arrears.apps.servicing import services as servicing
-from arrears.apps.servicing.models import CollectionHold, PaymentPlan, Settlement
+from arrears.contexts.audit.models import AuditEvent
+from arrears.contexts.casework.models import Case, CaseEvent
+from arrears.contexts.money.payments import services
+from arrears.contexts.money.payments.models import BalanceAdjustment, Payment, PromiseToPay
+from arrears.contexts.portfolio.models import CardAccount, Customer
+from arrears.contexts.money.servicing import services as servicing
+from arrears.contexts.money.servicing.models import CollectionHold, PaymentPlan, Settlement
 from arrears.domain.payments import Components
 
 pytestmark = pytest.mark.django_db
@@ -195,7 +195,7 @@ def test_promises_kept_partly_broken_bulk(django_user_model):
     assert (p2.status, p2.paid_amount, p3.status) == ("partly_kept", D("20.00"), "broken")
     assert CaseEvent.objects.filter(case=c3, kind="promise_broken").exists()
     assert services.evaluate_promises(date(2025, 3, 22)) == {"kept": 0, "partly_kept": 0, "broken": 0}
-    from arrears.apps.payments.selectors import promise_kept_rates
+    from arrears.contexts.money.payments.selectors import promise_kept_rates
 
     rates = promise_kept_rates(date(2025, 3, 1), date(2025, 3, 31))
     row = next(r for r in rates["agents"] if r["agent_id"] == agent.pk)

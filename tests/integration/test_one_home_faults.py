@@ -19,12 +19,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 
-from arrears.apps.cases.models import Case, CaseEvent
-from arrears.apps.payments import services
-from arrears.apps.payments.models import BalanceAdjustment, Payment
-from arrears.apps.portfolio.models import BucketHistory, CardAccount
-from arrears.apps.servicing import services as servicing
-from arrears.apps.servicing.models import Settlement
+from arrears.contexts.casework.models import Case, CaseEvent
+from arrears.contexts.money.payments import services
+from arrears.contexts.money.payments.models import BalanceAdjustment, Payment
+from arrears.contexts.portfolio.models import BucketHistory, CardAccount
+from arrears.contexts.money.servicing import services as servicing
+from arrears.contexts.money.servicing.models import Settlement
 from arrears.pipeline.daily import run_daily
 
 pytestmark = pytest.mark.django_db
@@ -248,7 +248,7 @@ def test_6e_one_rule_decides_whether_a_payment_is_in_the_extract(tmp_path, leade
     assert not BalanceAdjustment.objects.filter(account=a).exists()
     assert servicing.evaluate_settlements(date(2025, 3, 20)) == {"paid": 0, "void": 0}
     # promises use the same rule
-    from arrears.apps.payments.models import PromiseToPay
+    from arrears.contexts.money.payments.models import PromiseToPay
 
     case = open_case("C-ACC")
     ptp = PromiseToPay.objects.create(case=case, customer_id=a.customer_id, amount=D("100.00"),

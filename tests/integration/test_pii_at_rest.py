@@ -28,13 +28,13 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
 
-from arrears.apps.portfolio.intake.uci import read_uci
-from arrears.apps.portfolio.models import Contact, Customer
-from arrears.apps.portfolio.selectors import find_customers_by_national_id, find_customers_by_phone
-from arrears.apps.portfolio.services import load_extract
-from arrears.privacy import crypto
-from arrears.privacy.crypto import DecryptionError, Key
-from arrears.privacy.rekey import count_stale, decrypt_all, rewrite
+from arrears.contexts.portfolio.intake.uci import read_uci
+from arrears.contexts.portfolio.models import Contact, Customer
+from arrears.contexts.portfolio.selectors import find_customers_by_national_id, find_customers_by_phone
+from arrears.contexts.portfolio.services import load_extract
+from arrears.core.privacy import crypto
+from arrears.core.privacy.crypto import DecryptionError, Key
+from arrears.core.privacy.rekey import count_stale, decrypt_all, rewrite
 
 pytestmark = pytest.mark.django_db
 
@@ -475,7 +475,7 @@ def test_rotate_command_full_run_records_an_audit_event(tmp_path):
         call_command("rotate_pii_key", "--json", stdout=out)
         assert json.loads(out.getvalue())["rewritten"] == 0  # idempotent
     try:
-        from arrears.apps.audit.models import AuditEvent
+        from arrears.contexts.audit.models import AuditEvent
     except ImportError:
         return
     events = list(AuditEvent.objects.filter(action="pii.rotate_key").order_by("id"))

@@ -16,12 +16,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from arrears.apps.audit import retention
-from arrears.apps.audit.models import AuditEvent
-from arrears.apps.audit.services import record
-from arrears.apps.cases.models import Case, CaseEvent
-from arrears.apps.payments.models import Payment
-from arrears.apps.portfolio.models import CardAccount, Contact, Customer, Statement
+from arrears.contexts.audit import retention
+from arrears.contexts.audit.models import AuditEvent
+from arrears.contexts.audit.services import record
+from arrears.contexts.casework.models import Case, CaseEvent
+from arrears.contexts.money.payments.models import Payment
+from arrears.contexts.portfolio.models import CardAccount, Contact, Customer, Statement
 
 AS_OF = dt.date(2025, 3, 20)
 
@@ -246,7 +246,7 @@ def test_purge_erases_the_field_visit_personal_data_too(population):
     photo content go; the photo's SHA-256 and server time stay as evidence it existed."""
     from django.contrib.auth import get_user_model
 
-    from arrears.apps.fieldwork.models import FieldVisit, VisitPhoto, VisitReport
+    from arrears.contexts.contact.fieldwork.models import FieldVisit, VisitPhoto, VisitReport
 
     agent = get_user_model().objects.create(username="fa")
     case = population["due"].cases.get()

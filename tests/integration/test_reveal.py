@@ -10,10 +10,10 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from arrears.apps.audit.models import AuditEvent
-from arrears.apps.cases import services
-from arrears.apps.fieldwork.models import FieldVisit
-from arrears.apps.portfolio.models import Contact
+from arrears.contexts.audit.models import AuditEvent
+from arrears.contexts.casework import services
+from arrears.contexts.contact.fieldwork.models import FieldVisit
+from arrears.contexts.portfolio.models import Contact
 
 from .test_scope import _case
 

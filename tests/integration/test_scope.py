@@ -1,7 +1,7 @@
 """Data scope, generated from the URL configuration and the API schema (issue 3).
 
 Every route is exercised for every role against an in-scope and an out-of-scope case. A route
-must declare its scope (``arrears.apps.cases.scope.declares_scope`` or ``arrears_scope`` on the
+must declare its scope (``arrears.contexts.casework.scope.declares_scope`` or ``arrears_scope`` on the
 view class) or be on the short public list below, so a new endpoint without a scope rule fails.
 """
 from __future__ import annotations
@@ -15,16 +15,16 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from arrears.apps.agencies.models import Agency, Placement
-from arrears.apps.audit.models import AuditEvent
-from arrears.apps.cases.models import Case
-from arrears.apps.cases.scope import SCOPE_KINDS, scope_for, visible_cases
-from arrears.apps.fieldwork.models import FieldVisit
-from arrears.apps.legal.models import LegalReferral
-from arrears.apps.portfolio.models import CardAccount, Contact, Customer
-from arrears.apps.servicing.models import ServiceContact
-from arrears.apps.users.models import StaffProfile, Team
-from arrears.apps.users.roles import ROLES
+from arrears.contexts.org.agencies.models import Agency, Placement
+from arrears.contexts.audit.models import AuditEvent
+from arrears.contexts.casework.models import Case
+from arrears.contexts.casework.scope import SCOPE_KINDS, scope_for, visible_cases
+from arrears.contexts.contact.fieldwork.models import FieldVisit
+from arrears.contexts.legal.models import LegalReferral
+from arrears.contexts.portfolio.models import CardAccount, Contact, Customer
+from arrears.contexts.money.servicing.models import ServiceContact
+from arrears.contexts.org.users.models import StaffProfile, Team
+from arrears.contexts.org.users.roles import ROLES
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from arrears.apps.audit.models import AuditEvent
+from arrears.contexts.audit.models import AuditEvent
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db

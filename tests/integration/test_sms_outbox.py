@@ -21,14 +21,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from arrears.apps.cases.models import Case, CaseEvent
-from arrears.apps.compliance.models import ContactAttempt
-from arrears.apps.portfolio.models import Contact
-from arrears.apps.servicing.models import ContactRestriction
-from arrears.apps.sms import services
-from arrears.apps.sms.models import InboundSms, NumberFlag, OutboundSms, SmsReplyTask
-from arrears.integrations.smpp import GatewayError, Inbound, SmppGateway, SmppSettings
-from arrears.integrations.smpp_testserver import SmppTestServer
+from arrears.contexts.casework.models import Case, CaseEvent
+from arrears.contexts.contact.compliance.models import ContactAttempt
+from arrears.contexts.portfolio.models import Contact
+from arrears.contexts.money.servicing.models import ContactRestriction
+from arrears.contexts.contact.sms import services
+from arrears.contexts.contact.sms.models import InboundSms, NumberFlag, OutboundSms, SmsReplyTask
+from arrears.adapters.smpp import GatewayError, Inbound, SmppGateway, SmppSettings
+from devtools.smpp_testserver import SmppTestServer
 
 from .test_scope import _case
 
@@ -405,7 +405,7 @@ def test_r19_language_of_the_debtor_and_full_fallback(smsc, gw):
 
 def test_content_is_screened_again_for_every_rendered_message(smsc, gw):
     """A version that slipped through (inserted directly) is caught when the message is rendered."""
-    from arrears.apps.sms.models import SmsTemplate
+    from arrears.contexts.contact.sms.models import SmsTemplate
 
     SmsTemplate.objects.filter(code="reminder", language="zh-hans").update(
         body="再不还钱就上门找你，通知你单位领导。尾号{{ card_last4 }}")

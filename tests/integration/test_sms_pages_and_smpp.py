@@ -10,9 +10,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from arrears.apps.sms.models import OutboundSms, SmsTemplate
-from arrears.integrations.smpp import Inbound, Outgoing, Receipt, SmppGateway, SmppSettings, Submitted
-from arrears.integrations.smpp_testserver import SmppTestServer
+from arrears.contexts.contact.sms.models import OutboundSms, SmsTemplate
+from arrears.adapters.smpp import Inbound, Outgoing, Receipt, SmppGateway, SmppSettings, Submitted
+from devtools.smpp_testserver import SmppTestServer
 
 from .test_scope import _case
 
@@ -54,7 +54,7 @@ def test_submit_concatenated_ucs2_and_gsm7_and_receipts(concat):
 
 
 def test_bind_with_wrong_password_is_refused_and_reported():
-    from arrears.integrations.smpp import GatewayError
+    from arrears.adapters.smpp import GatewayError
 
     with SmppTestServer(system_id="bank", password="pw") as srv:
         gw = _gw(srv, system_id="bank", password="wrong", reconnect_tries=2)

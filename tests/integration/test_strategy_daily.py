@@ -13,12 +13,12 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from arrears.apps.agencies.models import Agency, Placement
-from arrears.apps.cases.models import Case, CaseEvent
-from arrears.apps.servicing.models import CollectionHold
-from arrears.apps.strategy import services
-from arrears.apps.strategy.models import StrategyDecision, StrategyVersion
-from arrears.apps.users.models import StaffProfile, Team
+from arrears.contexts.org.agencies.models import Agency, Placement
+from arrears.contexts.casework.models import Case, CaseEvent
+from arrears.contexts.money.servicing.models import CollectionHold
+from arrears.contexts.strategy import services
+from arrears.contexts.strategy.models import StrategyDecision, StrategyVersion
+from arrears.contexts.org.users.models import StaffProfile, Team
 from arrears.pipeline.daily import run_daily
 from arrears.rules.strategy_loader import DEFAULT_STRATEGY
 
@@ -108,7 +108,7 @@ def test_absent_agent_cases_are_reallocated_and_sticky_otherwise(portfolio, orga
 
 def _champion_only():
     """Activate a copy of the default strategy whose arms are 100 % champion (ids vary by database)."""
-    from arrears.apps.strategy import versions
+    from arrears.contexts.strategy import versions
 
     text = DEFAULT_STRATEGY.read_text(encoding="utf-8").replace('version: "2026.11.1"', 'version: "test-1"')
     text = text.replace("share: 90", "share: 100").replace(

@@ -15,14 +15,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import override
 
-from arrears.apps.audit.models import AuditEvent
-from arrears.apps.cases.models import Case
-from arrears.apps.portfolio.models import CardAccount, Customer
-from arrears.apps.strategy import selectors
-from arrears.apps.strategy.diff import structural_diff
-from arrears.apps.strategy.models import StrategyDecision, StrategyVersion
-from arrears.apps.strategy.permissions import MANAGE_ROLES, VIEW_ROLES
-from arrears.apps.users.roles import ROLES
+from arrears.contexts.audit.models import AuditEvent
+from arrears.contexts.casework.models import Case
+from arrears.contexts.portfolio.models import CardAccount, Customer
+from arrears.contexts.strategy import selectors
+from arrears.contexts.strategy.diff import structural_diff
+from arrears.contexts.strategy.models import StrategyDecision, StrategyVersion
+from arrears.contexts.strategy.permissions import MANAGE_ROLES, VIEW_ROLES
+from arrears.contexts.org.users.roles import ROLES
 from arrears.rules.strategy_loader import DEFAULT_STRATEGY, parse_strategy
 
 pytestmark = pytest.mark.django_db

@@ -16,11 +16,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from arrears.apps.audit.models import AuditEvent
-from arrears.apps.audit.services import record
-from arrears.apps.cases.models import Case, CaseEvent
-from arrears.apps.payments.models import Payment
-from arrears.apps.portfolio.models import BucketHistory, CardAccount, Contact, Customer, Statement
+from arrears.contexts.audit.models import AuditEvent
+from arrears.contexts.audit.services import record
+from arrears.contexts.casework.models import Case, CaseEvent
+from arrears.contexts.money.payments.models import Payment
+from arrears.contexts.portfolio.models import BucketHistory, CardAccount, Contact, Customer, Statement
 
 pytestmark = pytest.mark.django_db
 
@@ -153,7 +153,7 @@ def test_purged_customer_export_shows_the_erasure(subject):
 def test_records_of_other_apps_pointing_at_the_customer_are_included(subject):
     from django.apps import apps
 
-    if not apps.is_installed("arrears.apps.servicing"):
+    if not apps.is_installed("arrears.contexts.money.servicing"):
         pytest.skip("no servicing app")
     ServiceContact = apps.get_model("servicing", "ServiceContact")
     staff = get_user_model().objects.get(username="collector42")

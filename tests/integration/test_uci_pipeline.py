@@ -7,11 +7,11 @@ from datetime import date
 import pytest
 from django.conf import settings
 
-from arrears.apps.cases.models import Case, CaseEvent
-from arrears.apps.payments.models import Payment
-from arrears.apps.portfolio.intake.uci import read_uci
-from arrears.apps.portfolio.models import BucketHistory, CardAccount, Contact, Customer, Statement
-from arrears.apps.portfolio.services import load_extract
+from arrears.contexts.casework.models import Case, CaseEvent
+from arrears.contexts.money.payments.models import Payment
+from arrears.contexts.portfolio.intake.uci import read_uci
+from arrears.contexts.portfolio.models import BucketHistory, CardAccount, Contact, Customer, Statement
+from arrears.contexts.portfolio.services import load_extract
 from arrears.pipeline.daily import run_daily
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]

@@ -1,4 +1,4 @@
-"""Allocation engine (arrears.batch.allocation): hand-made tables, expected results written out."""
+"""Allocation engine (arrears.engines.allocation): hand-made tables, expected results written out."""
 from __future__ import annotations
 
 from collections import Counter
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from arrears.batch.allocation import (
+from arrears.engines.allocation import (
     AGENCIES_SCHEMA, AGENTS_SCHEMA, CASES_SCHEMA, PLACEMENTS_SCHEMA, TEAMS_SCHEMA, allocate, spread,
 )
 from arrears.domain.allocation import review_placement

@@ -9,7 +9,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from arrears.batch import transforms
+from arrears.engines import transforms
 from arrears.domain.calendar import days_past_due
 from arrears.domain.delinquency import needs_collection
 from arrears.rules import load_bucket_ladder

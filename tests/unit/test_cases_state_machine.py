@@ -82,7 +82,7 @@ def test_unknown_status_is_a_value_error():
 def test_every_status_has_a_display_name_in_both_languages(status):
     from django.utils import translation
 
-    from arrears.apps.cases.models import STATUS_LABELS
+    from arrears.contexts.casework.models import STATUS_LABELS
 
     with translation.override("zh-hans"):
         zh = str(STATUS_LABELS[status.value])

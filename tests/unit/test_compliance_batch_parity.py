@@ -1,4 +1,4 @@
-"""The vectorised quiet-hours / cap check (arrears.batch.compliance, DuckDB) agrees with the pure
+"""The vectorised quiet-hours / cap check (arrears.engines.compliance, DuckDB) agrees with the pure
 gate (arrears.domain.compliance.decide) on 10,000 sampled planned contacts per pack — decision
 and rule ids — including under a tightening overlay."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections import defaultdict
 import duckdb
 import pytest
 
-from arrears.batch.compliance import check_planned_contacts, synthetic
+from arrears.engines.compliance import check_planned_contacts, synthetic
 from arrears.domain.compliance import ContactHistory, ContactRecord, Facts, ProposedAction, decide
 from arrears.rules.compliance_packs import load_compliance_pack
 

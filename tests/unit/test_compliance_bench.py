@@ -7,8 +7,8 @@ import json
 
 from django.core.management import call_command
 
-from arrears.apps.compliance import bench
-from arrears.batch import compliance as batch
+from devtools import bench_compliance as bench
+from arrears.engines import compliance as batch
 
 
 def test_single_decision_bench_report():

@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from arrears.apps.compliance.vectors import evaluate_vector
+from arrears.contexts.contact.compliance.vectors import evaluate_vector
 from arrears.rules.compliance_packs import PACKS, load_compliance_pack
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "compliance_vectors.json"

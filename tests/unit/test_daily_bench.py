@@ -1,6 +1,6 @@
 """The daily-run benchmark's vectorised step runs on the baseline's synthetic portfolio and agrees
 with the bare-DuckDB baseline (bucket counts, delinquent customers). Figures only, no timing asserted."""
-from arrears.batch.bench import portfolio_path, time_vectorised_step
+from devtools.bench_daily import portfolio_path, time_vectorised_step
 
 
 def test_vectorised_step_agrees_with_the_baseline(tmp_path):

@@ -5,9 +5,9 @@ import networkx as nx
 
 from arrears.domain.fieldwork import haversine_m
 from arrears.domain.routing import Crew, Stop, TeamDay, prechecks
-from arrears.integrations.geo import DETOUR_FACTOR, URBAN_KMH, TravelModel, district_of, futian_graph
-from arrears.integrations.geo_svg import render_routes
-from arrears.integrations.routing import solve_team_day
+from arrears.adapters.geo import DETOUR_FACTOR, URBAN_KMH, TravelModel, district_of, futian_graph
+from arrears.adapters.geo_svg import render_routes
+from arrears.adapters.routing import solve_team_day
 
 # two real intersections of the graph (nodes 278659481 and 352965781 of the OSM extract)
 JINGTIAN = (22.5444302, 114.0397861)

@@ -12,9 +12,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from arrears.apps.portfolio.intake import FRAME_SCHEMAS, Extract, ExtractError, Problem, read_standard
-from arrears.apps.portfolio.intake.extract import MAX_LISTED, national_id_check_expr
-from arrears.apps.portfolio.intake.standard import INPUT_COLUMNS, write_standard
+from arrears.contexts.portfolio.intake import FRAME_SCHEMAS, Extract, ExtractError, Problem, read_standard
+from arrears.contexts.portfolio.intake.extract import MAX_LISTED, national_id_check_expr
+from arrears.contexts.portfolio.intake.standard import INPUT_COLUMNS, write_standard
 from arrears.domain.national_id import check_digit, make_id
 
 AS_OF = date(2025, 3, 31)
@@ -366,7 +366,7 @@ def test_intake_imports_without_django():
     import subprocess
     import sys
 
-    code = ("import sys, arrears.apps.portfolio.intake; "
+    code = ("import sys, arrears.contexts.portfolio.intake; "
             "assert not [m for m in sys.modules if m.split('.')[0] == 'django'], 'django imported'")
     env = {k: v for k, v in __import__("os").environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     subprocess.run([sys.executable, "-c", code], check=True, env=env)

@@ -10,10 +10,10 @@ import pytest
 import shapely
 from polars.testing import assert_frame_equal
 
-from arrears.apps.portfolio.intake import FRAME_SCHEMAS, ExtractError, read_standard, read_uci
-from arrears.apps.portfolio.intake.standard import write_standard
-from arrears.apps.portfolio.intake.synthetic import age_on, district_geometry, districts
-from arrears.apps.portfolio.intake.uci import AGE_REFERENCE_DATE, due_day_for, uci_due_dates
+from arrears.contexts.portfolio.intake import FRAME_SCHEMAS, ExtractError, read_standard, read_uci
+from arrears.contexts.portfolio.intake.standard import write_standard
+from arrears.contexts.portfolio.intake.synthetic import age_on, district_geometry, districts
+from arrears.contexts.portfolio.intake.uci import AGE_REFERENCE_DATE, due_day_for, uci_due_dates
 from arrears.domain.national_id import validate
 
 UCI = Path(__file__).resolve().parents[2] / "src" / "arrears" / "data" / "uci_default_of_credit_card_clients.csv"

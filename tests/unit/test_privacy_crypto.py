@@ -1,4 +1,4 @@
-"""arrears.privacy.crypto alone: authenticated encryption bound to a column, key ring, blind index
+"""arrears.core.privacy.crypto alone: authenticated encryption bound to a column, key ring, blind index
 and its normalisation, key loading from the settings."""
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
-from arrears.privacy import crypto
-from arrears.privacy.crypto import DecryptionError, Key, Keyring, PIIKeyError, generate_key, parse_key
+from arrears.core.privacy import crypto
+from arrears.core.privacy.crypto import DecryptionError, Key, Keyring, PIIKeyError, generate_key, parse_key
 
 KEY_A = base64.urlsafe_b64encode(bytes(range(32))).decode()
 KEY_B = base64.urlsafe_b64encode(bytes(range(100, 132))).decode()
@@ -181,21 +181,21 @@ def test_malformed_key_is_refused():
 
 def test_missing_key_in_development_creates_a_private_key_file_once(tmp_path, caplog):
     with override_settings(PII_KEY="", DEBUG=True, VAR_DIR=tmp_path / "var"):
-        with caplog.at_level("WARNING", logger="arrears.privacy"):
+        with caplog.at_level("WARNING", logger="arrears.core.privacy"):
             first = crypto.keyring()
         path = tmp_path / "var" / "pii.key"
         assert path.exists() and stat.S_IMODE(os.stat(path).st_mode) == 0o600
         assert "development key" in caplog.text
         crypto.reset_keyring()
         caplog.clear()
-        with caplog.at_level("WARNING", logger="arrears.privacy"):
+        with caplog.at_level("WARNING", logger="arrears.core.privacy"):
             again = crypto.keyring()
         assert again.current.id == first.current.id  # persisted, not regenerated
         assert "development key" not in caplog.text
 
 
 def test_check_reports_missing_or_bad_keys():
-    from arrears.privacy.fields import check_pii_keys
+    from arrears.core.privacy.fields import check_pii_keys
 
     with override_settings(PII_KEY="", DEBUG=False):
         assert [e.id for e in check_pii_keys()] == ["arrears.E101"]

@@ -7,7 +7,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from arrears.batch.strategy import decide
+from arrears.engines.strategy import decide
 from arrears.domain.strategy import CaseFacts, evaluate, next_review
 from arrears.rules.strategy_loader import load_strategy, parse_strategy
 
@@ -61,7 +61,7 @@ def test_default_strategy_never_reviews_after_the_next_threshold(dpd):
         assert d.next_review_on <= as_of + timedelta(days=nxt - dpd)
     # set-based: the same date
     con = duckdb.connect()
-    from arrears.batch.strategy_synthetic import facts_table
+    from devtools.strategy_synthetic import facts_table
 
     table = facts_table(50, as_of, seed=dpd, prior_rules=list(s.rules()), segments=["all"], arms=["champion"],
                         version=s.key)

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from arrears.apps.sms import policy as pol
-from arrears.apps.sms import templating
-from arrears.integrations import sms_segments as segments
+from arrears.contexts.contact.sms import policy as pol
+from arrears.contexts.contact.sms import templating
+from arrears.adapters import sms_segments as segments
 from arrears.domain.errors import RuleDataError
 
 P = pol.policy()
@@ -141,7 +141,7 @@ def test_language_tags_are_normalised():
     ("stopped", False), ("ATDX", False), ("我明天还款", False), ("", False), ("好的", False),
 ])
 def test_opt_out_keywords(text, expected):
-    from arrears.apps.sms.services import is_opt_out
+    from arrears.contexts.contact.sms.services import is_opt_out
 
     assert is_opt_out(text) is expected
 

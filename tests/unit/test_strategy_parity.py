@@ -6,8 +6,8 @@ from datetime import date
 import duckdb
 import pytest
 
-from arrears.batch.strategy import decide
-from arrears.batch.strategy_synthetic import facts_table
+from arrears.engines.strategy import decide
+from devtools.strategy_synthetic import facts_table
 from arrears.domain.strategy import CaseFacts, evaluate
 from arrears.rules.strategy_loader import load_strategy
 from pathlib import Path

@@ -68,21 +68,20 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
-    "arrears.apps.users",
-    "arrears.apps.portfolio",
-    "arrears.apps.payments",
-    "arrears.apps.cases",
-    "arrears.apps.agencies",
-    "arrears.apps.fieldwork",
-    "arrears.apps.legal",
-    "arrears.apps.servicing",
-    "arrears.apps.ops",
-    "arrears.apps.audit",
+    "arrears.contexts.org.users",
+    "arrears.contexts.portfolio",
+    "arrears.contexts.money.payments",
+    "arrears.contexts.casework",
+    "arrears.contexts.org.agencies",
+    "arrears.contexts.contact.fieldwork",
+    "arrears.contexts.legal",
+    "arrears.contexts.money.servicing",
+    "arrears.contexts.audit",
     "arrears.pipeline",
-    "arrears.apps.compliance",
-    "arrears.apps.strategy",
-    "arrears.apps.desk",
-    "arrears.apps.sms",
+    "arrears.contexts.contact.compliance",
+    "arrears.contexts.strategy",
+    "arrears.contexts.contact.desk",
+    "arrears.contexts.contact.sms",
 ]
 
 # Background work (DESIGN §3): Django's tasks framework (django-tasks backport). Production and the
@@ -103,7 +102,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "arrears.apps.audit.middleware.RequestContextMiddleware",
+    "arrears.contexts.audit.middleware.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -219,7 +218,7 @@ def _days(name: str, default: int) -> int:
 
 
 #: Retention per data class, in days (docs/privacy.md "Retention"); validated at startup by
-#: arrears.apps.audit.retention.check_settings. Environment overrides: ARREARS_RETENTION_<CLASS>_DAYS.
+#: arrears.contexts.audit.retention.check_settings. Environment overrides: ARREARS_RETENTION_<CLASS>_DAYS.
 ARREARS_RETENTION = {
     # collection call recordings: at least 730 days (2011 商业银行信用卡业务监督管理办法 Art. 68)
     "call_recordings": _days("ARREARS_RETENTION_CALL_RECORDINGS_DAYS", 730),
@@ -274,7 +273,7 @@ SPECTACULAR_SETTINGS = {
 #: Revealing full personal values: at most this many per user per hour (each needs a reason).
 ARREARS_REVEAL_LIMIT_PER_HOUR = int(os.environ.get("ARREARS_REVEAL_LIMIT_PER_HOUR", 20))
 
-# --- Personal data at rest (arrears.privacy; docs/privacy.md "Encryption at rest")
+# --- Personal data at rest (arrears.core.privacy; docs/privacy.md "Encryption at rest")
 #: Earlier PII keys, still accepted for reading until ``arrears rotate_pii_key`` has re-encrypted
 #: everything under ``PII_KEY`` (which is set near the top, next to SECRET_KEY).
 PII_OLD_KEYS = [k.strip() for k in os.environ.get("ARREARS_PII_OLD_KEYS", "").split(",") if k.strip()]
@@ -282,7 +281,7 @@ PII_OLD_KEYS = [k.strip() for k in os.environ.get("ARREARS_PII_OLD_KEYS", "").sp
 PII_ROTATION_BATCH = int(os.environ.get("ARREARS_PII_ROTATION_BATCH", 2000))
 
 # --- money (issue 6) ---
-# Payment posting, promises, plans and settlements (arrears.apps.payments / servicing). Amounts are
+# Payment posting, promises, plans and settlements (arrears.contexts.money.payments / servicing). Amounts are
 # plain decimal strings (yuan, two decimals); the services read these with the same defaults.
 from decimal import Decimal as _Decimal  # noqa: E402
 
@@ -300,7 +299,7 @@ ARREARS_RESIDUAL_WRITE_OFF = _Decimal(os.environ.get("ARREARS_RESIDUAL_WRITE_OFF
 ARREARS_REPAYMENT_TOLERANCE = _Decimal(os.environ.get("ARREARS_REPAYMENT_TOLERANCE", "0.00"))
 
 # --- sms (issue 8) ---
-# The SMS channel (arrears.apps.sms; docs/sms.md). The policy (send window, caps, retries, rate,
+# The SMS channel (arrears.contexts.contact.sms; docs/sms.md). The policy (send window, caps, retries, rate,
 # signature, opt-out line and keywords) is rule data in arrears/rules/sms/policy.yaml; the
 # provider's connection settings come from the environment:
 #   ARREARS_SMS_GATEWAY      log (development: logged, never sent; the default with ARREARS_DEBUG=1)

@@ -1,4 +1,4 @@
 """The lowest layer: what every other package may use — the error model (:mod:`.errors`, pure
 Python; Django/DRF glue beside it in :mod:`.api`, :mod:`.pages`) and typed settings
-(:mod:`.settings`). Imports nothing from ``arrears.apps``, ``arrears.batch`` or ``arrears.domain``
+(:mod:`.settings`). Imports nothing from ``arrears.apps``, ``arrears.engines`` or ``arrears.domain``
 (import-linter contract)."""

@@ -2,7 +2,7 @@
 
 An :class:`AllocationPolicy` is rule data (``arrears/rules/allocation.yaml``, validated by
 :func:`arrears.rules.allocation_loader.load_allocation_policy`). The vectorised engine
-(:mod:`arrears.batch.allocation`) applies it to every open case at once; the pure helpers here
+(:mod:`arrears.engines.allocation`) applies it to every open case at once; the pure helpers here
 (:meth:`AllocationPolicy.department_for`, :func:`review_placement`, :func:`keep_reason`) state the
 same per-case rules one case at a time, for services and for the parity tests.
 

@@ -11,7 +11,7 @@ dated from the day the promise was taken up to ``promised_on + grace_days`` coun
 ``tolerance`` (Decimal ≥ 0) absorbs a small shortfall (e.g. a bank charge); ``grace_days`` (int ≥ 0)
 lets a payment that arrives a day or two late still count. Both are settings
 (``ARREARS_PTP_TOLERANCE``, ``ARREARS_PTP_GRACE_DAYS``). The daily run applies the same rule in SQL
-(:func:`arrears.apps.payments.services.evaluate_promises`); a parity test keeps them together.
+(:func:`arrears.contexts.money.payments.services.evaluate_promises`); a parity test keeps them together.
 """
 from __future__ import annotations
 

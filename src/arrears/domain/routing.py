@@ -4,7 +4,7 @@ A team's day is a vehicle routing problem with time windows: each **crew** (one 
 two-person visits) leaves the team's base at the start of the shift and is back by its end; each
 **stop** (a visit) has a window in which the visit may start (minutes after local midnight, inside
 the hours the compliance gate allows) and a service time (the visit's expected duration). The
-solver (:mod:`arrears.integrations.routing`) may leave a stop out; every stop left out gets a
+solver (:mod:`arrears.adapters.routing`) may leave a stop out; every stop left out gets a
 reason.
 
 Times are whole minutes after local midnight of the visit day; distances whole metres.

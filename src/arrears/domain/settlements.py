@@ -3,7 +3,7 @@
 A request names what is owed and the amount to waive (``waived``); the payoff is owed − waived and
 must be paid by a deadline. An approver may approve only within the authority of one of their
 roles: an absolute amount limit **and** a percentage-of-owed limit (both must hold). Limits per
-role are data (``arrears/apps/servicing/authority.yaml``). The person who asked may not approve
+role are data (``arrears/contexts/money/servicing/authority.yaml``). The person who asked may not approve
 (maker-checker). Paid by the deadline → ``paid`` (the waiver takes effect and is recorded);
 otherwise → ``void`` (nothing is waived).
 

@@ -29,7 +29,7 @@ that moves that date moves the schedule too. ``balance`` / ``overdue`` are in th
 (yuan, two decimals), ``utilisation`` is balance ÷ credit limit (four decimals), day counts are
 calendar days in the debtor's local calendar as of the run date.
 
-The batch evaluator (:mod:`arrears.batch.strategy`) compiles the same rules to SQL; a parity test
+The batch evaluator (:mod:`arrears.engines.strategy`) compiles the same rules to SQL; a parity test
 compares both on sampled cases. Pure: no Django, no I/O, no clock.
 """
 from __future__ import annotations
@@ -383,7 +383,7 @@ def next_review(strategy: Strategy, rule: Rule, dpd: int, as_of: date) -> date:
     rule's ``reevaluate_after_days`` later, but never later than the day the DPD reaches the next
     threshold of the strategy (:meth:`Strategy.dpd_thresholds`; the oldest unpaid due date + that
     threshold). A payment that moves the oldest unpaid item re-decides the case, which works the
-    date out again. The set-based side is :func:`arrears.batch.strategy.decide`."""
+    date out again. The set-based side is :func:`arrears.engines.strategy.decide`."""
     review = as_of + timedelta(days=rule.reevaluate_after_days)
     nxt = next((t for t in strategy.dpd_thresholds() if t > dpd), None)
     return review if nxt is None else min(review, as_of + timedelta(days=nxt - dpd))

@@ -1,7 +1,7 @@
 """The daily run: delinquency, buckets, roll, cases — vectorised over every account.
 
 ``run_daily(as_of)`` reads all card accounts and the open cases in bulk, computes days past due,
-bucket and roll in DuckDB (:mod:`arrears.batch.daily`, executing the rule modules' SQL), then writes in one transaction:
+bucket and roll in DuckDB (:mod:`arrears.engines.daily`, executing the rule modules' SQL), then writes in one transaction:
 
 * accounts whose DPD or bucket changed (bulk ``UPDATE … FROM``);
 * a bucket-history row for each account whose bucket changed (or that entered delinquency on its
@@ -11,10 +11,10 @@ bucket and roll in DuckDB (:mod:`arrears.batch.daily`, executing the rule module
 * cured cases (customer no longer delinquent) closed as ``closed_cured`` through the case state
   machine, with a ``status_changed`` event;
 * promises to pay, payment plans and settlements evaluated; the collection strategy applied to every
-  open case (:mod:`arrears.apps.strategy.services`) and the cases allocated to teams, agents and
+  open case (:mod:`arrears.contexts.strategy.services`) and the cases allocated to teams, agents and
   agencies; SMS queued from today's ``sms`` decisions and visit requests from ``field_visit`` ones;
   the phone desk's queue mirrors the ``call`` decisions;
-* one :class:`~arrears.apps.portfolio.models.DailyRun` record per ``as_of``.
+* one :class:`~arrears.contexts.portfolio.models.DailyRun` record per ``as_of``.
 
 Idempotent per as-of date: running the same date again finds nothing to change. A date earlier
 than the latest run is refused (:class:`RunError`), since rolls are measured against the previous
@@ -36,11 +36,11 @@ import pyarrow as pa
 from django.db import transaction
 from django.utils import timezone
 
-from arrears.apps.cases import services as case_services
-from arrears.apps.cases.models import Case
-from arrears.apps.portfolio.models import BucketHistory, CardAccount, DailyRun, Statement
-from arrears.batch import dbio
-from arrears.batch.daily import ACCOUNT_SCHEMA, CREDIT_SCHEMA, OPEN_CASE_SCHEMA, STATEMENT_SCHEMA, compute
+from arrears.contexts.casework import services as case_services
+from arrears.contexts.casework.models import Case
+from arrears.contexts.portfolio.models import BucketHistory, CardAccount, DailyRun, Statement
+from arrears.core import dbio
+from arrears.engines.daily import ACCOUNT_SCHEMA, CREDIT_SCHEMA, OPEN_CASE_SCHEMA, STATEMENT_SCHEMA, compute
 from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.core.settings import repayment_tolerance
 from arrears.domain.buckets import BucketLadder
@@ -141,8 +141,8 @@ def read_statements() -> pa.Table:
 
 def read_credits(as_of: date) -> pa.Table:
     """What may count as paid as of ``as_of`` (payments and adjustments since the extract), from the
-    money context (:func:`arrears.apps.payments.selectors.credits_since_extract`)."""
-    from arrears.apps.payments.selectors import credits_since_extract
+    money context (:func:`arrears.contexts.money.payments.selectors.credits_since_extract`)."""
+    from arrears.contexts.money.payments.selectors import credits_since_extract
 
     return credits_since_extract(as_of, CREDIT_SCHEMA)
 
@@ -155,9 +155,9 @@ def _table(rel: duckdb.DuckDBPyRelation) -> pa.Table:
 def _evaluate_promises(as_of: date) -> dict[str, int]:
     """Before the strategy reads them: promises to pay due by ``as_of`` judged kept / partly kept /
     broken (set-based), payment plans completed or breached past their grace, settlements paid or
-    void (:mod:`arrears.apps.payments.services`, :mod:`arrears.apps.servicing.services`)."""
-    from arrears.apps.payments import services as payment_services
-    from arrears.apps.servicing import services as servicing_services
+    void (:mod:`arrears.contexts.money.payments.services`, :mod:`arrears.contexts.money.servicing.services`)."""
+    from arrears.contexts.money.payments import services as payment_services
+    from arrears.contexts.money.servicing import services as servicing_services
 
     counts = dict(payment_services.evaluate_promises(as_of, reevaluate=False))
     counts.update({f"plans_{k}": v for k, v in servicing_services.evaluate_plans(as_of).items()})
@@ -240,19 +240,19 @@ def run_daily(as_of: date, ladder: BucketLadder | None = None, progress: Progres
         )
         promises = _evaluate_promises(as_of)
         say("applying the collection strategy")
-        from arrears.apps.strategy import services as strategy_services
+        from arrears.contexts.strategy import services as strategy_services
 
         strat = strategy_services.run_strategy(as_of)
         say("allocating cases")
         allocation = strategy_services.run_allocation(as_of, strat)
         say("queueing SMS and requesting field visits")
-        from arrears.apps.fieldwork import services as field_services
-        from arrears.apps.sms import services as sms_services
+        from arrears.contexts.contact.fieldwork import services as field_services
+        from arrears.contexts.contact.sms import services as sms_services
 
         sms = dict(sms_services.enqueue_from_decisions(as_of))
         visits = dict(field_services.request_visits_from_decisions(as_of))
         say("refreshing the phone desk queue")
-        from arrears.apps.desk import services as desk_services
+        from arrears.contexts.contact.desk import services as desk_services
 
         desk_services.sync_queue()
         cases_open = Case.objects.filter(closed_on__isnull=True).count()

@@ -5,7 +5,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from arrears.apps.ops.progress import Reporter
+from arrears.core.progress import Reporter
 from arrears.pipeline.daily import RunError, run_daily
 
 

@@ -1,8 +1,0 @@
-from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
-
-
-class AgenciesConfig(AppConfig):
-    name = "arrears.apps.agencies"
-    label = "agencies"
-    verbose_name = _("委外机构")

@@ -1,8 +1,0 @@
-from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
-
-
-class CasesConfig(AppConfig):
-    name = "arrears.apps.cases"
-    label = "cases"
-    verbose_name = _("案件")

@@ -1,8 +1,0 @@
-from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
-
-
-class LegalConfig(AppConfig):
-    name = "arrears.apps.legal"
-    label = "legal"
-    verbose_name = _("法务")

@@ -1,8 +1,0 @@
-from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
-
-
-class PortfolioConfig(AppConfig):
-    name = "arrears.apps.portfolio"
-    label = "portfolio"
-    verbose_name = _("资产组合")

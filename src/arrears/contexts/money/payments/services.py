@@ -1,0 +1,660 @@
+"""Writes for money: posting and reversing payments, waivers, promises to pay.
+
+Posting (:func:`post_payment`) in one transaction:
+
+1. lock the account row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's IMMEDIATE transaction
+   holds the write lock), so concurrent postings on one account run one after the other and can
+   never apply the same balance twice;
+2. idempotency by ``(account, external_id)``: a payment already posted with the same amount and
+   time is answered as before (``created=False``); the same id with other figures is refused
+   (:class:`PaymentConflict`);
+3. replay the account's position since its extract with the product's terms
+   (:func:`arrears.domain.balance.explain`: interest, 违约金, waterfall in the product's order) and
+   its delinquency (:func:`arrears.domain.delinquency.delinquency`), store the new payment's
+   allocation and order on it (R03), write the account's parts, overdue amount, oldest unpaid due
+   date, DPD and bucket (``arrears.rules.load_bucket_ladder``);
+4. a residual at or below ``ARREARS_RESIDUAL_WRITE_OFF`` after the payment is written off with an
+   adjustment, an audit event and a case event (never a silent drop);
+5. re-evaluate the customer's case (position, or cure → closed via ``transition_many``), the
+   case's open promises, plans and settlements; audit and timeline events;
+6. after commit, ask the strategy to re-evaluate the case (R20: it reads the committed payment).
+
+A reversal or chargeback (:func:`reverse_payment`) keeps the payment, marks it ``reversed`` from
+``reversed_on``, and replays: the delinquency reopens from the reversal date (DPD counts again from
+the original oldest unpaid due date; a closed case is followed by a new one).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import DateField, DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from arrears.contexts.audit.services import record
+from arrears.contexts.portfolio.models import BucketHistory, CardAccount, Statement
+from arrears.contexts.strategy.tasks import reevaluate_after_commit
+from arrears.core.errors import ArrearsError, ErrorCode
+from arrears.domain import promises as promise_rules
+from arrears.domain.balance import Adjustment, Explanation, GraceStatement, explain
+from arrears.domain.calendar import local_date
+from arrears.core.settings import promise_grace_days, promise_tolerance, repayment_tolerance, residual_write_off_limit
+from arrears.domain import cases as case_rules
+from arrears.domain.delinquency import (Credit, DueItem, PaymentEvent, delinquency, extract_due_items, in_extract,
+                                        pool)
+from arrears.domain.errors import DomainError
+from arrears.domain.money import ZERO, money
+from arrears.domain.payments import Components
+from arrears.rules import load_bucket_ladder
+from arrears.rules.products import load_product
+
+from .models import AccountPosition, BalanceAdjustment, Payment, PromiseToPay
+
+
+REASON_PAID = gettext_noop("还款入账：欠款已全部结清")
+REASON_CURED = gettext_noop("还款入账：逾期已全部还清（出催）")
+REASON_REOPENED = gettext_noop("还款冲正：客户重新逾期，立案")
+
+#: Declared status map of a payment: a posted payment may be reversed once; reversed is final.
+PAYMENT_TRANSITIONS: dict[str, frozenset[str]] = {"posted": frozenset({"reversed"}), "reversed": frozenset()}
+
+
+class PaymentError(ArrearsError, ValueError):
+    """A payment cannot be posted or reversed; ``field`` names the offending input."""
+
+    code = ErrorCode.INVALID_INPUT
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+
+
+class AccountNotFound(ArrearsError, LookupError):
+    """No card account with this card-system number (``field``: the input that named it)."""
+
+    code = ErrorCode.NOT_FOUND
+
+    def __init__(self, message: str, field: str | None = "account") -> None:
+        super().__init__(message, field=field)
+
+
+class PaymentConflict(PaymentError):
+    """The external payment id was already posted with different figures."""
+
+    code = ErrorCode.PAYMENT_CONFLICT
+
+
+@dataclass
+class PostingResult:
+    """What a posting did: ``payment_id``, ``created`` (False: an idempotent repeat), the
+    ``allocation`` stored on the payment, the account's new figures, and side effects."""
+
+    payment_id: int
+    created: bool
+    allocation: dict
+    account: dict
+    written_off: str = "0.00"
+    case: dict = field(default_factory=dict)
+    promises: dict = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------- position
+
+
+def _due_items(account: CardAccount) -> list[DueItem]:
+    """The minimum payments the account owes from its extract on (one rule:
+    :func:`arrears.domain.delinquency.extract_due_items`, the daily run's ``DUE_ITEMS_SQL``)."""
+    stmts = Statement.objects.filter(account=account).values_list("due_date", "minimum_due")
+    return extract_due_items(account.as_of_extract, account.extract_overdue_amount,
+                             account.extract_oldest_unpaid_due_date, stmts)
+
+
+def _items_from_account(account: CardAccount) -> list[list]:
+    """:func:`_due_items` as stored on the position: ``[ref, due_date ISO, amount]``."""
+    return [[i.ref, i.due_date.isoformat(), str(i.amount)] for i in _due_items(account)]
+
+
+def _position(account: CardAccount) -> AccountPosition:
+    """The account's position row, (re)captured from the account when a newer extract arrived."""
+    pos = AccountPosition.objects.filter(account=account).first()
+    if pos is not None and pos.opened_on == account.as_of_extract:
+        return pos
+    opening = Components(principal=money(account.principal), interest=money(account.interest), penalty=ZERO,
+                         fees=money(account.fees))
+    values = dict(opened_on=account.as_of_extract, opening=opening.as_dict(), items=_items_from_account(account),
+                  principal=opening.principal, interest=opening.interest, penalty=ZERO, fees=opening.fees,
+                  credit=pos.credit if pos is not None else ZERO, as_of=account.as_of_extract)
+    if pos is None:
+        return AccountPosition.objects.create(account=account, **values)
+    for k, v in values.items():
+        setattr(pos, k, v)
+    pos.save()
+    return pos
+
+
+def credits(account: CardAccount) -> list[Credit]:
+    """Everything that may count as paid on the account: its payments (until their reversal) and
+    its adjustments (until reversed). Which count on a date: :func:`arrears.domain.delinquency.pool`."""
+    pays = [Credit(ref, d, money(a), rev, "payment") for ref, d, a, rev in
+            Payment.objects.filter(account=account).order_by("local_date", "paid_at", "id")
+            .values_list("external_id", "local_date", "amount", "reversed_on")]
+    adjs = [Credit(f"{a.kind}:{a.reference}", a.local_date, a.total, a.reversed_on, a.kind)
+            for a in BalanceAdjustment.objects.filter(account=account).order_by("local_date", "id")]
+    return pays + adjs
+
+
+def _adjustments(account: CardAccount, pos: AccountPosition, as_of: date) -> list[Adjustment]:
+    rows = (BalanceAdjustment.objects.filter(account=account, local_date__gte=pos.opened_on, local_date__lte=as_of)
+            .filter(Q(reversed_on__isnull=True) | Q(reversed_on__gt=as_of)))
+    return [Adjustment(f"{a.kind}:{a.reference}", a.local_date,
+                       Components(principal=a.principal, interest=a.interest, penalty=a.penalty, fees=a.fees), a.kind)
+            for a in rows.order_by("local_date", "id")]
+
+
+def _grace_statements(account: CardAccount, pos: AccountPosition, opening: Components) -> list[GraceStatement]:
+    """Statements of the extract whose interest-free period (免息还款期) may still run at the
+    opening: dated on or before it and due on or after it. The statement balance still unpaid at
+    the opening is its ``closing_balance`` within what the account owed then; its interest-free
+    principal is that within the opening principal."""
+    rows = (Statement.objects.filter(account=account, statement_date__lte=pos.opened_on, due_date__gte=pos.opened_on)
+            .order_by("statement_date").values_list("statement_date", "due_date", "closing_balance"))
+    return [GraceStatement(f"stmt:{s.isoformat()}", s, d, min(money(b), opening.total), min(money(b), opening.principal))
+            for s, d, b in rows if b and b > 0]
+
+
+def account_explanation(account: CardAccount, as_of: date) -> tuple[Explanation, object]:
+    """The balance explanation and delinquency of ``account`` as of ``as_of`` (no writes except
+    capturing the position after a new extract). ``as_of`` must not precede the extract date.
+    The product's interest-free period applies to the statements still inside it at the extract."""
+    pos = _position(account)
+    if as_of < pos.opened_on:
+        raise PaymentError(f"as_of {as_of} is before the account's extract date {pos.opened_on}", "as_of")
+    terms = load_product(account.product_code)
+    items = _due_items(account)
+    every = credits(account)
+    pays = pool([c for c in every if c.kind == "payment"], pos.opened_on, as_of)
+    # waivers and write-offs count towards the minimums like a payment does (oldest first)
+    counted = pays + pool([c for c in every if c.kind != "payment"], pos.opened_on, as_of)
+    adjs = _adjustments(account, pos, as_of)
+    opening = Components(**{k: Decimal(v) for k, v in pos.opening.items()})
+    exp = explain(opening, pos.opened_on, terms, as_of, due_items=items, payments=pays, adjustments=adjs,
+                  currency=account.currency, statements=_grace_statements(account, pos, opening),
+                  tolerance=repayment_tolerance())
+    return exp, delinquency(items, counted, as_of)
+
+
+
+def _write_account(account: CardAccount, exp: Explanation, dlq, as_of: date, cause: str) -> None:
+    """Store the account's replayed figures; a bucket move writes one bucket-history row with its
+    ``cause`` (``BucketHistory.Cause``: payment, reversal, settlement, waiver, write_off)."""
+    ladder = load_bucket_ladder()
+    before = account.bucket
+    c = exp.closing
+    account.principal, account.interest, account.fees = c.principal, c.interest, c.penalty + c.fees
+    account.balance = c.total - exp.credit
+    account.overdue_amount = dlq.overdue_amount
+    account.oldest_unpaid_due_date = dlq.oldest_unpaid_due_date
+    account.dpd = dlq.dpd
+    account.bucket = ladder.bucket_for(dlq.dpd)
+    account.save(update_fields=["principal", "interest", "fees", "balance", "overdue_amount",
+                                "oldest_unpaid_due_date", "dpd", "bucket"])
+    AccountPosition.objects.filter(account=account).update(
+        principal=c.principal, interest=c.interest, penalty=c.penalty, fees=c.fees, credit=exp.credit, as_of=as_of,
+        product_version=exp.product_version)
+    if account.bucket != before:
+        BucketHistory.objects.create(account=account, as_of=as_of, dpd=account.dpd, bucket=account.bucket,
+                                     previous_bucket=before, roll=ladder.roll(before, account.bucket), cause=cause)
+
+
+# ----------------------------------------------------------------------------- case
+
+
+def _open_case(customer_id: int):
+    from arrears.contexts.casework.selectors import open_case_for_customer
+
+    return open_case_for_customer(customer_id)
+
+
+def _case_event(case_id: int | None, kind: str, as_of: date, data: dict, actor_id: int | None = None,
+                reason: str = "") -> None:
+    if case_id is None:
+        return
+    from arrears.contexts.casework.services import EventRow, record_events
+
+    record_events([EventRow(case_id, kind, as_of, actor_id=actor_id, reason=reason, data=data)])
+
+
+def reevaluate_customer(customer_id: int, as_of: date, *, trigger: str = "payment_posted") -> dict:
+    """Bring the customer's case in line with their accounts as of ``as_of``, by the one case rule
+    the daily run uses (:func:`arrears.domain.cases.customer_position` / :func:`~arrears.domain.cases.case_action`,
+    tolerance ``ARREARS_REPAYMENT_TOLERANCE``).
+
+    An open case gets the new bucket / DPD / per-currency amounts; when the customer is no longer
+    delinquent it is closed (:func:`~arrears.domain.cases.closing_status`: ``closed_paid`` when
+    nothing is owed in any currency, else ``closed_cured``) through ``transition_many``. Without an
+    open case, a customer who is delinquent again (after a reversal) gets a new case. Returns what
+    happened.
+    """
+    from arrears.contexts.casework.services import NewCase, open_cases, transition_many, update_positions
+
+    ladder = load_bucket_ladder()
+    accounts = [case_rules.AccountFigures(cur, dpd, money(bal), money(od)) for dpd, bal, od, cur in
+                CardAccount.objects.filter(customer_id=customer_id)
+                .values_list("dpd", "balance", "overdue_amount", "currency")]
+    p = case_rules.customer_position(accounts, ladder, repayment_tolerance())
+    case = _open_case(customer_id)
+    from arrears.contexts.casework.models import Case
+
+    current = None if case is None else (
+        Case.objects.filter(pk=case.id).values("bucket", "max_dpd", "total_balance", "overdue_amount", "amounts")
+        .first())
+    action = case_rules.case_action(p, current)
+    row = lambda cid, prev: (cid, p.bucket, prev, p.max_dpd, p.total_balance, p.overdue_amount, p.currency,  # noqa: E731
+                             p.amounts_json())
+    if action == "open":
+        open_cases([NewCase(customer_id, p.bucket, p.max_dpd, p.total_balance, p.overdue_amount, p.currency,
+                            p.amounts_json())], as_of, reason=REASON_REOPENED)
+        case = _open_case(customer_id)
+        return {"case_id": case.id if case else None, "action": "opened", "bucket": p.bucket, "dpd": p.max_dpd}
+    if action == "none" and case is None:
+        return {"case_id": None, "action": "none"}
+    if action in ("update", "none"):
+        if action == "update":
+            update_positions([row(case.id, case.bucket)], as_of)
+        return {"case_id": case.id, "action": "updated", "bucket": p.bucket, "dpd": p.max_dpd}
+    update_positions([row(case.id, case.bucket)], as_of)
+    owed = CardAccount.objects.filter(customer_id=customer_id).values_list("balance", flat=True)
+    target = case_rules.closing_status(owed).value
+    transition_many([(case.id, case.status)], target, as_of=max(as_of, case.opened_on),
+                    reason=REASON_PAID if target == "closed_paid" else REASON_CURED, data={"trigger": trigger})
+    return {"case_id": case.id, "action": target, "bucket": p.bucket, "dpd": p.max_dpd}
+
+
+# ----------------------------------------------------------------------------- posting
+
+
+def _lock_account(account_id: int) -> CardAccount:
+    try:
+        return CardAccount.objects.select_for_update().select_related("customer").get(pk=account_id)
+    except CardAccount.DoesNotExist:
+        raise PaymentError(f"unknown account id {account_id}", "account") from None
+
+
+def _same(p: Payment, amount: Decimal, paid_at: datetime) -> bool:
+    return money(p.amount) == amount and p.paid_at == paid_at
+
+
+def _residual(account: CardAccount, exp: Explanation, as_of: date, reference: str) -> Decimal:
+    limit = residual_write_off_limit()
+    owed = exp.closing.total
+    if not (ZERO < owed <= limit) or not exp.payments or exp.payments[-1].local_date != as_of:
+        return ZERO
+    c = exp.closing
+    BalanceAdjustment.objects.create(
+        account=account, kind=BalanceAdjustment.Kind.RESIDUAL, local_date=as_of, principal=c.principal,
+        interest=c.interest, penalty=c.penalty, fees=c.fees, reference=reference, created_at=timezone.now())
+    record("payments.residual_written_off", obj=account,
+           data={"amount": str(owed), "limit": str(limit), "payment": reference, "as_of": as_of.isoformat()})
+    return owed
+
+
+def post_payment(
+    account_id: int,
+    external_id: str,
+    amount: Decimal | str,
+    paid_at: datetime,
+    *,
+    channel: str = "bank_transfer",
+    source: str = Payment.Source.API,
+    actor=None,
+    today: date | None = None,
+) -> PostingResult:
+    """Post one payment (see the module docstring); idempotent by ``(account_id, external_id)``.
+
+    ``amount``: Decimal or plain string > 0 with ≤ 2 decimals (yuan); ``paid_at``: aware datetime,
+    not in the future (its local date in the customer's time zone decides delinquency).
+    Raises :class:`PaymentError` (``field`` set) for bad input or an unknown account,
+    :class:`PaymentConflict` when ``external_id`` was posted with other figures.
+    """
+    try:
+        amount = money(amount)
+    except (DomainError, TypeError) as exc:
+        raise PaymentError(f"amount: {exc}", "amount") from None
+    if amount <= 0:
+        raise PaymentError(f"amount must be greater than 0, got {amount}", "amount")
+    if not isinstance(paid_at, datetime) or timezone.is_naive(paid_at):
+        raise PaymentError("paid_at must be a timezone-aware date and time", "paid_at")
+    external_id = (external_id or "").strip()
+    if not external_id or len(external_id) > 64:
+        raise PaymentError("external_id is required (at most 64 characters)", "external_id")
+    if paid_at > timezone.now() + timedelta(minutes=5):
+        raise PaymentError(f"paid_at {paid_at.isoformat()} is in the future", "paid_at")
+    try:
+        with transaction.atomic():
+            return _post(account_id, external_id, amount, paid_at, channel, source, actor, today)
+    except IntegrityError:
+        # a concurrent request with the same id won the race (only possible without the row lock)
+        existing = Payment.objects.get(account_id=account_id, external_id=external_id)
+        if not _same(existing, amount, paid_at):
+            raise PaymentConflict(f"payment {external_id!r} was already posted with other figures",
+                                  "external_id") from None
+        return PostingResult(existing.pk, False, existing.allocation, {})
+
+
+def _post(account_id, external_id, amount, paid_at, channel, source, actor, today) -> PostingResult:
+    account = _lock_account(account_id)
+    existing = Payment.objects.filter(account=account, external_id=external_id).first()
+    if existing is not None:
+        if not _same(existing, amount, paid_at):
+            raise PaymentConflict(
+                f"payment {external_id!r} was already posted on this account with amount {existing.amount} at "
+                f"{existing.paid_at.isoformat()}; refusing {amount} at {paid_at.isoformat()}", "external_id")
+        return PostingResult(existing.pk, False, existing.allocation, _account_dict(account))
+    day = local_date(paid_at, account.customer.timezone)
+    pos = _position(account)
+    as_of = max(day, today or day, pos.opened_on)
+    payment = Payment.objects.create(
+        account=account, external_id=external_id, paid_at=paid_at, local_date=day, amount=amount, channel=channel,
+        source=source, posted_at=timezone.now())
+    if day <= pos.opened_on:
+        # already in the extract's figures (the card system knew it): recorded, nothing to replay
+        payment.allocation = {"in_extract_of": pos.opened_on.isoformat()}
+        payment.save(update_fields=["allocation"])
+        return PostingResult(payment.pk, True, payment.allocation, _account_dict(account))
+    exp, dlq = account_explanation(account, as_of)
+    applied = next((p for p in exp.payments if p.ref == external_id), None)
+    allocation = {
+        "order": list(exp.allocation_order), "product": exp.product_code, "product_version": exp.product_version,
+        "applied": applied.applied.as_dict() if applied else {}, "credit": str(applied.credit if applied else ZERO),
+        "as_of": as_of.isoformat(),
+    }
+    payment.allocation = allocation
+    payment.allocation_order = ",".join(exp.allocation_order)
+    payment.save(update_fields=["allocation", "allocation_order"])
+    written_off = _residual(account, exp, as_of, external_id)
+    if written_off:
+        exp, dlq = account_explanation(account, as_of)
+    _write_account(account, exp, dlq, as_of, "payment")
+    case_id = _last_case_id(account.customer_id)
+    record("payments.posted", actor=actor, obj=payment,
+           data={"account": account.external_id, "amount": str(amount), "source": source, "allocation": allocation,
+                 "written_off": str(written_off)})
+    _case_event(case_id, "payment_posted", as_of,
+                {"payment": external_id, "amount": str(amount), "allocation": allocation["applied"],
+                 "credit": allocation["credit"], "order": allocation["order"]}, getattr(actor, "pk", None))
+    if written_off:
+        _case_event(case_id, "residual_written_off", as_of, {"amount": str(written_off), "payment": external_id})
+    # A settlement whose payoff this payment reaches waives the rest first (and closes the case as
+    # paid); only then is the case re-evaluated, so it is never closed as cured before (closed is final).
+    settled = _settlements_on_payment(account.customer_id, as_of)
+    case = reevaluate_customer(account.customer_id, as_of, trigger="payment_posted")
+    if settled.get("paid") and case.get("action") == "none":
+        case = {"case_id": case_id, "action": "closed_paid", "trigger": "settlement_paid"}
+    promises = evaluate_customer_promises(account.customer_id, as_of)
+    _after_posting_hooks(account.customer_id, as_of)
+    if case_id is not None:
+        reevaluate_after_commit(case_id, "payment_posted", as_of)
+    account.refresh_from_db()
+    return PostingResult(payment.pk, True, allocation, _account_dict(account), str(written_off), case, promises)
+
+
+def _last_case_id(customer_id: int) -> int | None:
+    """The customer's open case, else their latest one (where events after a close are recorded)."""
+    from arrears.contexts.casework.selectors import open_case_for_customer
+
+    ref = open_case_for_customer(customer_id, latest=True)
+    return ref.id if ref else None
+
+
+def _settlements_on_payment(customer_id: int, as_of: date) -> dict:
+    """The customer's approved settlements react to the payment (before the case is re-evaluated)."""
+    from arrears.contexts.money.servicing import services as servicing
+
+    return servicing.evaluate_settlements(as_of, customer_id)
+
+
+def _after_posting_hooks(customer_id: int, as_of: date) -> None:
+    """The customer's active plans react to the payment (completed or still on track)."""
+    from arrears.contexts.money.servicing import services as servicing
+
+    servicing.evaluate_plans(as_of, customer_id)
+
+
+def _account_dict(a: CardAccount) -> dict:
+    return {"account": a.external_id, "balance": str(a.balance), "principal": str(a.principal),
+            "interest": str(a.interest), "fees": str(a.fees), "overdue_amount": str(a.overdue_amount),
+            "oldest_unpaid_due_date": a.oldest_unpaid_due_date.isoformat() if a.oldest_unpaid_due_date else None,
+            "dpd": a.dpd, "bucket": a.bucket}
+
+
+def reverse_payment(account_id: int, external_id: str, reversed_on: date, *, kind: str = "reversal",
+                    reason: str = "", actor=None) -> dict:
+    """Reverse (``kind="reversal"``) or charge back (``"chargeback"``) a posted payment from the
+    local date ``reversed_on``. The account is replayed without it from that date: its DPD counts
+    again from the original oldest unpaid due date and a cured customer gets a case again.
+    Idempotent: reversing a reversed payment again with the same date returns the same answer.
+    Raises :class:`PaymentError` for an unknown payment, a date before the payment, or a second
+    reversal with another date (``posted → reversed`` is the only move in the map)."""
+    if kind not in Payment.ReversalKind.values:
+        raise PaymentError(f"kind must be one of {Payment.ReversalKind.values}", "kind")
+    with transaction.atomic():
+        account = _lock_account(account_id)
+        p = Payment.objects.filter(account=account, external_id=external_id).first()
+        if p is None:
+            raise PaymentError(f"no payment {external_id!r} on account {account.external_id}", "external_id")
+        if p.status == Payment.Status.REVERSED:
+            if p.reversed_on == reversed_on:
+                return {"payment_id": p.pk, "created": False, "account": _account_dict(account)}
+            raise PaymentError(f"payment {external_id!r} was already reversed on {p.reversed_on}", "external_id")
+        if reversed_on < p.local_date:
+            raise PaymentError(f"reversed_on {reversed_on} is before the payment date {p.local_date}", "reversed_on")
+        p.status, p.reversed_on, p.reversal_kind, p.reversal_reason = (
+            Payment.Status.REVERSED, reversed_on, kind, reason[:255])
+        p.save(update_fields=["status", "reversed_on", "reversal_kind", "reversal_reason"])
+        pos = _position(account)
+        as_of = max(reversed_on, pos.opened_on)
+        # what depended on the payment goes with it: the residual it let us write off, and the
+        # settlements it paid (back to approved, or void past their deadline; their waiver reversed)
+        undone = reverse_adjustments(account, BalanceAdjustment.Kind.RESIDUAL, [external_id], reversed_on,
+                                     reason=f"payment {external_id} reversed", actor=actor)
+        from arrears.contexts.money.servicing import services as servicing
+
+        reopened = servicing.on_payment_reversed(account.pk, reversed_on, actor=actor)
+        exp, dlq = account_explanation(account, as_of)
+        _write_account(account, exp, dlq, as_of, "reversal")
+        case = reevaluate_customer(account.customer_id, as_of, trigger="payment_reversed")
+        case_id = case.get("case_id") or _last_case_id(account.customer_id)
+        case = {**case, "write_offs_reversed": undone, "settlements_reopened": reopened}
+        record("payments.reversed", actor=actor, obj=p,
+               data={"account": account.external_id, "amount": str(p.amount), "kind": kind, "reason": reason,
+                     "reversed_on": reversed_on.isoformat()})
+        _case_event(case_id, "payment_reversed", as_of,
+                    {"payment": external_id, "amount": str(p.amount), "kind": kind}, getattr(actor, "pk", None))
+        if case_id is not None:
+            reevaluate_after_commit(case_id, "payment_reversed", as_of)
+        return {"payment_id": p.pk, "created": True, "account": _account_dict(account), "case": case}
+
+
+_CAUSE_OF_ADJUSTMENT = {"waiver": "waiver", "settlement": "settlement", "residual_write_off": "write_off"}
+
+
+def reverse_adjustments(account: CardAccount, kind: str, references: list[str], reversed_on: date, *,
+                        reason: str = "", actor=None) -> list[str]:
+    """Reverse the account's adjustments of ``kind`` with these references from the local date
+    ``reversed_on`` (a snapshot before it still counts them): audit and case event each. The caller
+    holds the account's row lock and replays the account afterwards. Returns the references
+    reversed (already reversed ones are left as they are)."""
+    rows = list(BalanceAdjustment.objects.filter(account=account, kind=kind, reference__in=references,
+                                                 reversed_on__isnull=True))
+    for adj in rows:
+        BalanceAdjustment.objects.filter(pk=adj.pk, reversed_on__isnull=True).update(reversed_on=reversed_on)
+        record("payments.adjustment_reversed", actor=actor, obj=account, reason=reason,
+               data={"kind": kind, "reference": adj.reference, "amount": str(adj.total),
+                     "reversed_on": reversed_on.isoformat()})
+        _case_event(_last_case_id(account.customer_id), "adjustment_reversed", reversed_on,
+                    {"kind": kind, "reference": adj.reference, "amount": str(adj.total)}, getattr(actor, "pk", None),
+                    reason)
+    return [a.reference for a in rows]
+
+
+def add_adjustment(account_id: int, kind: str, local_day: date, amounts: Components, reference: str, *,
+                   actor=None, reason: str = "") -> BalanceAdjustment:
+    """Take ``amounts`` off an account without a payment (waiver, settlement discount) from
+    ``local_day``; writes the adjustment, an audit event with the amount, a case event, and
+    re-evaluates the account and case. Idempotent by ``(account, kind, reference)``."""
+    with transaction.atomic():
+        account = _lock_account(account_id)
+        done = BalanceAdjustment.objects.filter(account=account, kind=kind, reference=reference).first()
+        if done is not None:
+            return done
+        adj = BalanceAdjustment.objects.create(
+            account=account, kind=kind, local_date=local_day, principal=amounts.principal, interest=amounts.interest,
+            penalty=amounts.penalty, fees=amounts.fees, reference=reference, created_at=timezone.now(),
+            actor=actor if getattr(actor, "pk", None) else None)
+        pos = _position(account)
+        as_of = max(local_day, pos.opened_on)
+        exp, dlq = account_explanation(account, as_of)
+        _write_account(account, exp, dlq, as_of, _CAUSE_OF_ADJUSTMENT.get(kind, "waiver"))
+        case = reevaluate_customer(account.customer_id, as_of, trigger="waiver")
+        case_id = case.get("case_id") or _last_case_id(account.customer_id)
+        record("payments.waived", actor=actor, obj=account, reason=reason,
+               data={"kind": kind, "reference": reference, "amount": str(amounts.total), **amounts.as_dict()})
+        _case_event(case_id, "waiver_recorded", as_of,
+                    {"kind": kind, "reference": reference, "amount": str(amounts.total)}, getattr(actor, "pk", None))
+        return adj
+
+
+# ----------------------------------------------------------------------------- promises
+
+
+def take_promise(case_id: int, amount: Decimal | str, promised_on: date, *, channel: str = "phone", agent=None,
+                 now: datetime | None = None) -> PromiseToPay:
+    """Record a promise to pay on a case (amount in yuan > 0, ``promised_on`` a local date not in the
+    past). Writes a ``promise_taken`` case event and an audit event. Raises :class:`PaymentError`."""
+    from arrears.contexts.casework.models import Case
+
+    now = now or timezone.now()
+    case = Case.objects.select_related("customer").filter(pk=case_id).first()
+    if case is None or case.is_closed:
+        raise PaymentError(f"case {case_id} is not an open case", "case")
+    try:
+        amount = money(amount)
+    except (DomainError, TypeError) as exc:
+        raise PaymentError(f"amount: {exc}", "amount") from None
+    if amount <= 0:
+        raise PaymentError("amount must be greater than 0", "amount")
+    taken_on = local_date(now, case.customer.timezone)
+    if promised_on < taken_on:
+        raise PaymentError(f"promised_on {promised_on} is before today ({taken_on})", "promised_on")
+    with transaction.atomic():
+        ptp = PromiseToPay.objects.create(case=case, customer_id=case.customer_id, amount=amount, currency=case.currency,
+                                          promised_on=promised_on, channel=channel, agent=agent, created_at=now,
+                                          taken_on=taken_on)
+        _case_event(case.pk, "promise_taken", taken_on,
+                    {"promise": ptp.pk, "amount": str(amount), "promised_on": promised_on.isoformat(),
+                     "channel": channel}, getattr(agent, "pk", None))
+        record("payments.promise_taken", actor=agent, obj=ptp, data={"amount": str(amount), "case": case.pk})
+    return ptp
+
+
+def _paid_towards_sql(grace_days: int):
+    """Subquery: posted payments of the promise's customer dated from ``taken_on`` to
+    ``promised_on + grace`` — the same window as :mod:`arrears.domain.promises`."""
+    end = ExpressionWrapper(OuterRef("promised_on") + Value(timedelta(days=grace_days)), output_field=DateField())
+    start = OuterRef("taken_on")
+    # not inside the extract's figures (arrears.domain.delinquency.in_extract: local date > extract date)
+    pays = (Payment.objects.filter(account__customer_id=OuterRef("customer_id"), local_date__gte=start,
+                                   local_date__lte=end, local_date__gt=F("account__as_of_extract"))
+            .filter(Q(status=Payment.Status.POSTED) | Q(reversed_on__gt=end))
+            .values("account__customer_id").annotate(s=Sum("amount")).values("s"))
+    return Coalesce(Subquery(pays, output_field=DecimalField(max_digits=16, decimal_places=2)),
+                    Value(Decimal("0.00")), output_field=DecimalField(max_digits=16, decimal_places=2))
+
+
+def _evaluate(qs, as_of: date, grace: int, tol: Decimal, *, decide_late: bool, reevaluate: bool = True) -> dict:
+    """Set-based evaluation of the promises in ``qs`` (all open): paid amount, then status."""
+    from django.db.models.functions import TruncDate
+
+    money_field = DecimalField(max_digits=16, decimal_places=2)
+    # promises recorded without a local date (e.g. by other apps): the business-date of created_at
+    qs.filter(taken_on__isnull=True).update(taken_on=TruncDate("created_at"))
+    qs.update(paid_amount=_paid_towards_sql(grace), evaluated_on=as_of)
+    ids_qs = qs.values("id")
+    base = PromiseToPay.objects.filter(id__in=Subquery(ids_qs), status=PromiseToPay.Status.OPEN)
+    kept_ids = list(base.filter(paid_amount__gte=F("amount") - Value(tol, output_field=money_field))
+                    .values_list("id", "case_id"))
+    counts = {"kept": 0, "partly_kept": 0, "broken": 0}
+    broken: list[tuple[int, int]] = []
+    partly: list[tuple[int, int]] = []
+    if decide_late:
+        late = base.filter(promised_on__lt=as_of - timedelta(days=grace)).exclude(id__in=[i for i, _ in kept_ids])
+        partly = list(late.filter(paid_amount__gt=0).values_list("id", "case_id"))
+        broken = list(late.filter(paid_amount__lte=0).values_list("id", "case_id"))
+    from arrears.contexts.casework.services import EventRow, record_events
+
+    for status, rows in (("kept", kept_ids), ("partly_kept", partly), ("broken", broken)):
+        promise_rules.check_transition("open", status)
+        for i in range(0, len(rows), 5_000):
+            chunk = rows[i:i + 5_000]
+            PromiseToPay.objects.filter(id__in=[r[0] for r in chunk], status="open").update(status=status)
+            record_events(EventRow(case_id, f"promise_{status}", as_of, "open", status, data={"promise": pid})
+                          for pid, case_id in chunk)
+        counts[status] = len(rows)
+    if reevaluate:
+        for _, case_id in broken:
+            reevaluate_after_commit(case_id, "promise_broken", as_of)
+    return counts
+
+
+def evaluate_promises(as_of: date, reevaluate: bool = True) -> dict:
+    """Evaluate, in bulk, every open promise due by ``as_of`` (for the daily run).
+
+    Set-based: one ``UPDATE`` computes each promise's paid amount from posted payments (window
+    ``taken_on … promised_on + ARREARS_PTP_GRACE_DAYS``), then conditional updates set ``kept``
+    (paid ≥ amount − ``ARREARS_PTP_TOLERANCE``), and for promises past their grace ``partly_kept``
+    or ``broken``; promise timeline events are bulk-inserted; each broken promise asks the strategy
+    to re-evaluate its case after commit — unless ``reevaluate`` is false (the daily run, whose
+    strategy step follows and reviews every case with an open promise that day). Returns
+    ``{"kept": n, "partly_kept": n, "broken": n}``. Idempotent: only ``open`` promises are touched.
+    """
+    grace = promise_grace_days()
+    tol = promise_tolerance()
+    with transaction.atomic():
+        qs = PromiseToPay.objects.filter(status=PromiseToPay.Status.OPEN, promised_on__lte=as_of)
+        return _evaluate(qs, as_of, grace, tol, decide_late=True, reevaluate=reevaluate)
+
+
+def evaluate_customer_promises(customer_id: int, as_of: date) -> dict:
+    """Evaluate one customer's open promises after a posting (kept at once; late ones decided)."""
+    grace = promise_grace_days()
+    tol = promise_tolerance()
+    qs = PromiseToPay.objects.filter(status=PromiseToPay.Status.OPEN, customer_id=customer_id)
+    return _evaluate(qs, as_of, grace, tol, decide_late=True)
+
+
+
+def post_payment_file(path, as_of: date) -> dict:
+    """Validate and post a daily payments file atomically (see ``post_payments``); rows with
+    ``reverses`` reverse that payment from the row's local date. Returns counts; raises
+    :class:`~arrears.contexts.portfolio.intake.extract.ExtractError` for a bad file (nothing posted)."""
+    from arrears.contexts.portfolio.intake.payments import read_payments_file
+
+    tz = dict(CardAccount.objects.values_list("external_id", "customer__timezone").iterator(chunk_size=20_000))
+    rows = read_payments_file(path, as_of, tz)
+    ids = dict(CardAccount.objects.filter(external_id__in={r.account_id for r in rows}).values_list("external_id", "id"))
+    counts = {"posted": 0, "repeated": 0, "reversed": 0}
+    with transaction.atomic():
+        for r in rows:
+            if r.reverses:
+                out = reverse_payment(ids[r.account_id], r.reverses, r.local_date, kind="reversal",
+                                      reason=f"file reversal {r.payment_id}")
+                counts["reversed"] += int(out["created"])
+                continue
+            res = post_payment(ids[r.account_id], r.payment_id, r.amount, r.paid_at, channel=r.channel,
+                               source=Payment.Source.FILE, today=as_of)
+            counts["posted" if res.created else "repeated"] += 1
+    return counts

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ServicingConfig(AppConfig):
+    name = "arrears.contexts.money.servicing"
+    label = "servicing"
+    verbose_name = _("客服")
+
+    def ready(self) -> None:
+        from arrears.contexts.casework.models import register_event_kinds
+
+        from .events import EVENT_KINDS
+
+        register_event_kinds(EVENT_KINDS)
