@@ -16,12 +16,13 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from arrears.contexts.audit import retention
+from arrears.contexts.audit import retention as policy
 from arrears.contexts.audit.models import AuditEvent
 from arrears.contexts.audit.services import record
 from arrears.contexts.casework.models import Case, CaseEvent
 from arrears.contexts.money.payments.models import Payment
 from arrears.contexts.portfolio.models import CardAccount, Contact, Customer, Statement
+from arrears.pipeline import retention
 
 AS_OF = dt.date(2025, 3, 20)
 
@@ -76,18 +77,18 @@ def run(*args) -> dict:
 
 
 def test_policy_defaults_and_floor(settings):
-    p = retention.policy()
+    p = policy.policy()
     assert p == {"call_recordings": 730, "audit_events": None, "closed_case_personal_data": 1826}
     for bad in (729, 365, 0, "730", None):
         with pytest.raises(ImproperlyConfigured, match=r"730 days.*第六十八条"):
-            retention.validate({**p, "call_recordings": bad})
+            policy.validate({**p, "call_recordings": bad})
     with pytest.raises(ImproperlyConfigured, match="audit log"):
-        retention.validate({**p, "audit_events": 3650})
+        policy.validate({**p, "audit_events": 3650})
     with pytest.raises(ImproperlyConfigured, match="positive"):
-        retention.validate({**p, "closed_case_personal_data": 0})
+        policy.validate({**p, "closed_case_personal_data": 0})
     with pytest.raises(ImproperlyConfigured, match="unknown data class"):
-        retention.validate({**p, "call_recording": 800})
-    assert retention.validate({**p, "call_recordings": 1095})["call_recordings"] == 1095
+        policy.validate({**p, "call_recording": 800})
+    assert policy.validate({**p, "call_recordings": 1095})["call_recordings"] == 1095
 
 
 @pytest.mark.parametrize("env, message", [

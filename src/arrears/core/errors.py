@@ -60,6 +60,7 @@ class ErrorCode(StrEnum):
     STALE_CASE = ("stale_case", 409, "案件状态已被他人更改，请刷新后重试。",
                   "The case changed meanwhile; refresh and try again.")
     CASE_CLOSED = ("case_closed", 409, "案件已结案。", "The case is closed.")
+    INVALID_EVENT = ("invalid_event", 400, "案件事件的类型或内容无效。", "The case event's kind or content is not valid.")
     RULE_DATA_INVALID = ("rule_data_invalid", 400, "规则数据有误，请查看问题列表。",
                          "The rule data is not valid; see the list of problems.")
 

@@ -14,7 +14,7 @@ bucket and roll in DuckDB (:mod:`arrears.engines.daily`, executing the rule modu
   open case (:mod:`arrears.contexts.strategy.services`) and the cases allocated to teams, agents and
   agencies; SMS queued from today's ``sms`` decisions and visit requests from ``field_visit`` ones;
   the phone desk's queue mirrors the ``call`` decisions;
-* one :class:`~arrears.contexts.portfolio.models.DailyRun` record per ``as_of``.
+* one daily-run record per ``as_of`` (the portfolio's ``DailyRun``).
 
 Idempotent per as-of date: running the same date again finds nothing to change. A date earlier
 than the latest run is refused (:class:`RunError`), since rolls are measured against the previous
@@ -36,15 +36,13 @@ import pyarrow as pa
 from django.db import transaction
 from django.utils import timezone
 
-from arrears.contexts.casework import services as case_services
-from arrears.contexts.casework.models import Case
-from arrears.contexts.portfolio.models import BucketHistory, CardAccount, DailyRun, Statement
+from arrears.contexts.casework import facade as casework
+from arrears.contexts.portfolio import facade as portfolio
 from arrears.core import dbio
 from arrears.engines.daily import ACCOUNT_SCHEMA, CREDIT_SCHEMA, OPEN_CASE_SCHEMA, STATEMENT_SCHEMA, compute
 from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.core.settings import repayment_tolerance
 from arrears.domain.buckets import BucketLadder
-from arrears.domain.cases import CaseStatus
 from arrears.rules import load_bucket_ladder
 
 log = logging.getLogger("arrears.pipeline.daily")
@@ -93,50 +91,18 @@ Progress = Callable[[str], None]
 
 
 def read_accounts(as_of: date) -> pa.Table:
-    """All card accounts with what the delinquency step needs (money as exact decimals).
-
-    ``prev_bucket`` is the bucket after the previous run *date*: when ``as_of`` was already run
-    (a re-run, e.g. after a corrected extract), today's history row remembers it; ``stored_bucket``
-    is what the database holds now; ``seen_today`` marks accounts with a history row for ``as_of``.
-    """
-    t, h = CardAccount._meta.db_table, BucketHistory._meta.db_table
-    return dbio.read_arrow(
-        f"SELECT a.id AS account_id, a.customer_id, a.currency, CAST(a.balance AS TEXT) AS balance, "
-        f"CAST(a.overdue_amount AS TEXT) AS overdue_amount, a.oldest_unpaid_due_date, "
-        f"CASE WHEN h.id IS NOT NULL THEN NULLIF(h.previous_bucket, '') "
-        f"     WHEN a.last_run_as_of IS NULL THEN NULL ELSE a.bucket END AS prev_bucket, "
-        f"CASE WHEN a.last_run_as_of IS NULL THEN -1 ELSE a.dpd END AS prev_dpd, a.bucket AS stored_bucket, "
-        f"CASE WHEN h.id IS NULL THEN 0 ELSE 1 END AS seen_today, a.as_of_extract AS extract_date, "
-        f"CAST(a.extract_overdue_amount AS TEXT) AS extract_overdue, "
-        f"a.extract_oldest_unpaid_due_date AS extract_oldest, "
-        f"CAST(a.overdue_amount AS TEXT) AS prev_overdue, a.oldest_unpaid_due_date AS prev_oldest "
-        f"FROM {t} a LEFT JOIN {h} h ON h.account_id = a.id AND h.as_of = %s AND h.cause = 'daily_run'",
-        [as_of],
-        schema=ACCOUNT_SCHEMA,
-    )
+    """All card accounts with what the delinquency step needs (the portfolio's facade)."""
+    return portfolio.read_accounts(as_of)
 
 
 def read_open_cases() -> pa.Table:
-    t = Case._meta.db_table
-    return dbio.read_arrow(
-        f"SELECT id AS case_id, customer_id, status, bucket AS case_bucket, max_dpd AS case_max_dpd, "
-        f"CAST(total_balance AS TEXT) AS case_balance, CAST(overdue_amount AS TEXT) AS case_overdue, "
-        f"CAST(amounts AS TEXT) AS case_amounts "
-        f"FROM {t} WHERE closed_on IS NULL",
-        schema=OPEN_CASE_SCHEMA,
-    )
+    """The open cases (the casework facade)."""
+    return casework.read_open_cases()
 
 
 def read_statements() -> pa.Table:
-    """The statements' minimums that can still be owed: due after the extract's oldest unpaid due
-    date or on/after the extract date (``account_id, due_date, minimum_due``)."""
-    st, t = Statement._meta.db_table, CardAccount._meta.db_table
-    return dbio.read_arrow(
-        f"SELECT s.account_id, s.due_date, CAST(s.minimum_due AS TEXT) AS minimum_due "
-        f"FROM {st} s JOIN {t} a ON a.id = s.account_id WHERE s.minimum_due > 0 AND "
-        f"(s.due_date >= a.as_of_extract OR s.due_date > a.extract_oldest_unpaid_due_date)",
-        schema=STATEMENT_SCHEMA,
-    )
+    """The statements' minimums that can still be owed (the portfolio's facade)."""
+    return portfolio.read_statements()
 
 
 def read_credits(as_of: date) -> pa.Table:
@@ -170,7 +136,7 @@ def run_daily(as_of: date, ladder: BucketLadder | None = None, progress: Progres
     say = progress or (lambda msg: None)
     ladder = ladder or load_bucket_ladder()
     tolerance = repayment_tolerance()
-    latest = DailyRun.objects.order_by("-as_of").values_list("as_of", flat=True).first()
+    latest = portfolio.latest_run_date()
     if latest is not None and as_of < latest:
         raise RunError(f"a daily run for {latest} exists; runs go forward in time (asked for {as_of})")
     t0 = time.perf_counter()
@@ -197,47 +163,33 @@ def run_daily(as_of: date, ladder: BucketLadder | None = None, progress: Progres
             "prev_dpd = -1 OR stored_bucket <> bucket OR prev_dpd <> dpd OR prev_overdue <> overdue_amount "
             "OR prev_oldest IS DISTINCT FROM oldest_unpaid_due_date"
         ).project("account_id, dpd, bucket, overdue_amount, oldest_unpaid_due_date")
-        n_changed = dbio.bulk_update(
-            CardAccount._meta.db_table,
-            "id",
-            ("dpd", "bucket", "overdue_amount", "oldest_unpaid_due_date", "last_run_as_of"),
-            ((a, d, b, o, u, as_of) for a, d, b, o, u in dbio.iter_arrow_rows(_table(changed))),
-        )
         # a re-run whose bucket differs from this date's first run replaces that history row
         superseded = [a for (a,) in dbio.iter_arrow_rows(_table(
             acc.filter("seen_today AND bucket <> stored_bucket").project("account_id")))]
-        for i in range(0, len(superseded), 5_000):
-            BucketHistory.objects.filter(as_of=as_of, account_id__in=superseded[i:i + 5_000],
-                                         cause=BucketHistory.Cause.DAILY_RUN).delete()
         history = acc.filter(
             "roll IN ('new', 'forward', 'back', 'cure') AND (NOT seen_today OR bucket <> stored_bucket)"
         ).project("account_id, dpd, bucket, coalesce(prev_bucket, '') AS previous_bucket, roll")
-        dbio.bulk_insert(
-            BucketHistory._meta.db_table,
-            ("account_id", "as_of", "dpd", "bucket", "previous_bucket", "roll"),
-            ((a, as_of, d, b, p, r) for a, d, b, p, r in dbio.iter_arrow_rows(_table(history))),
-        )
+        n_changed = portfolio.write_delinquency(dbio.iter_arrow_rows(_table(changed)),
+                                                dbio.iter_arrow_rows(_table(history)), superseded, as_of)
 
         say("opening, updating and closing cases")
         to_open = [
-            case_services.NewCase(c, b, d, tb, od, cur, am)
+            casework.NewCase(c, b, d, tb, od, cur, am)
             for c, b, d, tb, od, cur, am in dbio.iter_arrow_rows(
                 _table(actions.filter("action = 'open'").project(
                     "customer_id, bucket, max_dpd, total_balance, overdue_amount, currency, amounts"))
             )
         ]
-        opened = case_services.open_cases(to_open, as_of)
+        opened = casework.open_cases(to_open, as_of)
         to_update = list(
             dbio.iter_arrow_rows(
                 _table(actions.filter("action = 'update'").project(
                     "case_id, bucket, case_bucket, max_dpd, total_balance, overdue_amount, currency, amounts"))
             )
         )
-        updated = case_services.update_positions(to_update, as_of)
+        updated = casework.update_positions(to_update, as_of)
         to_close = list(dbio.iter_arrow_rows(_table(actions.filter("action = 'close'").project("case_id, status"))))
-        closed = case_services.transition_many(
-            to_close, CaseStatus.CLOSED_CURED, as_of=as_of, reason=case_services.REASON_CURED
-        )
+        closed = casework.close_cured(to_close, as_of)
         promises = _evaluate_promises(as_of)
         say("applying the collection strategy")
         from arrears.contexts.strategy import services as strategy_services
@@ -255,7 +207,7 @@ def run_daily(as_of: date, ladder: BucketLadder | None = None, progress: Progres
         from arrears.contexts.contact.desk import services as desk_services
 
         desk_services.sync_queue()
-        cases_open = Case.objects.filter(closed_on__isnull=True).count()
+        cases_open = casework.count_open_cases()
         seconds = round(time.perf_counter() - t0, 3)
         result = RunResult(
             as_of=as_of.isoformat(),
@@ -272,21 +224,11 @@ def run_daily(as_of: date, ladder: BucketLadder | None = None, progress: Progres
             strategy_version=strat.strategy_version, decided=strat.decided, actions=strat.actions,
             stage_changes=strat.stage_changes, promises=promises, allocation=allocation, sms=sms, visits=visits,
         )
-        run, created = DailyRun.objects.get_or_create(
-            as_of=as_of,
-            defaults=dict(
-                started_at=started, finished_at=timezone.now(), accounts=result.accounts, buckets=result.buckets,
-                cases_open=cases_open, cases_opened=opened, cases_closed=closed, seconds=seconds,
-                ladder_version=ladder.version,
-            ),
+        created = portfolio.record_daily_run(
+            as_of, started_at=started, finished_at=timezone.now(), accounts=result.accounts, buckets=result.buckets,
+            cases_open=cases_open, cases_opened=opened, cases_closed=closed, seconds=seconds,
+            ladder_version=ladder.version, changed=bool(opened or closed or updated or n_changed or strat.decided),
         )
         result.rerun = not created
-        if not created and (opened or closed or updated or n_changed or strat.decided):
-            # same date again after new input (e.g. a corrected extract): keep the record true
-            DailyRun.objects.filter(pk=run.pk).update(
-                finished_at=timezone.now(), accounts=result.accounts, buckets=result.buckets, cases_open=cases_open,
-                cases_opened=run.cases_opened + opened, cases_closed=run.cases_closed + closed,
-                executions=run.executions + 1,
-            )
     log.info("daily run %s: %s", as_of, result.summary())
     return result

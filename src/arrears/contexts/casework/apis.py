@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from arrears.contexts.audit.services import record
+from arrears.contexts.audit.facade import record_audit_event as record
 
 from . import selectors
 from .selectors import CaseFilter, CaseNotFound, InvalidCursor

@@ -2,7 +2,10 @@
 
 One open case per delinquent customer (a database constraint). ``status`` moves only through
 :func:`arrears.contexts.casework.services.transition` / ``transition_many``, which check the declared map
-in :mod:`arrears.domain.cases` and write a :class:`CaseEvent`.
+in :mod:`arrears.domain.cases` and write a :class:`CaseEvent`. Timeline events are written only by
+:func:`arrears.contexts.casework.services.record_case_event` (and its bulk form), which checks each
+against its kind (:mod:`arrears.contexts.casework.events`) and writes the audit event of an audited
+kind with it.
 """
 from django.conf import settings
 from django.db import models
@@ -10,8 +13,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from arrears.contexts.portfolio.models import MONEY, Customer
 from arrears.domain.cases import CaseStatus
+
+#: money columns, as the portfolio's (Decimal, 2 places; migrations unchanged)
+MONEY = {"max_digits": 16, "decimal_places": 2}
 
 CLOSED = [s.value for s in CaseStatus if s.is_closed]
 
@@ -28,7 +33,7 @@ STATUS_LABELS = {
 
 
 class Case(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="cases", verbose_name=_("客户"))
+    customer = models.ForeignKey("portfolio.Customer", on_delete=models.PROTECT, related_name="cases", verbose_name=_("客户"))
     status = models.CharField(
         _("状态"), max_length=24, choices=list(STATUS_LABELS.items()), default=CaseStatus.OPEN.value
     )
@@ -115,7 +120,8 @@ class CaseEvent(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", verbose_name=_("案件"))
     at = models.DateTimeField(_("时间"))
     as_of = models.DateField(_("业务日期"), null=True, blank=True)
-    #: one of :class:`Kind` or a kind another app registered with :func:`register_event_kinds`
+    #: one of :class:`Kind` or a kind another context declared (:mod:`arrears.contexts.casework.events`);
+    #: written only by :func:`arrears.contexts.casework.services.record_case_event` / ``record_case_events``
     kind = models.CharField(_("类型"), max_length=32)
     from_status = models.CharField(_("原状态"), max_length=24, blank=True)
     to_status = models.CharField(_("新状态"), max_length=24, blank=True)
@@ -131,15 +137,10 @@ class CaseEvent(models.Model):
         indexes = [models.Index(fields=["case", "at"], name="case_event_case_at")]
 
 
-#: Event kinds other apps add to the timeline (desk calls, SMS, visits …): code → display label.
-EXTRA_EVENT_KINDS: dict[str, object] = {}
+def register_event_kinds(kinds: dict[str, object]) -> None:
+    """Declare timeline event kinds of another context: see
+    :func:`arrears.contexts.casework.events.register_event_kinds` (other contexts call it through
+    :mod:`arrears.contexts.casework.facade`)."""
+    from .events import register_event_kinds as register
 
-
-def register_event_kinds(labels: dict[str, object]) -> None:
-    """Declare timeline event kinds of another app (``{"call_outcome": _("通话结果")}``), so the
-    timeline can name them. Call from the app's ``AppConfig.ready``. Raises ``ValueError`` when a
-    code is already a core kind or registered with another label."""
-    for code, label in labels.items():
-        if code in CaseEvent.Kind.values or (code in EXTRA_EVENT_KINDS and EXTRA_EVENT_KINDS[code] is not label):
-            raise ValueError(f"event kind {code!r} is already declared")
-        EXTRA_EVENT_KINDS[code] = label
+    register(kinds)

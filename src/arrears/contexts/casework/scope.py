@@ -24,7 +24,11 @@ agency_collector    cases placed with their agency while the placement is       
 ==================  ==========================================================  ==========
 
 Reading happens per request from the database, so a change of role, team or placement takes
-effect at the user's next request.
+effect at the user's next request. The rules that rest on other contexts' records are registered by
+those contexts (:func:`register_scope_rule`, from their ``AppConfig.ready``): field visits
+(``contact.fieldwork``: field agents, and field team leaders for their teams' visits), legal
+referrals (``legal``), service contacts (``money.servicing``); placements come from the org
+context's facade.
 
 Revealing a full personal value (``REVEAL``) is allowed per role and kind of value; a field agent
 may see a visit address only on the day of their own visit to that case (DESIGN §4).
@@ -35,8 +39,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Q, QuerySet
-
-from arrears.contexts.org.users.services import user_roles
 
 from .models import Case
 
@@ -76,11 +78,38 @@ class Scope:
 NOTHING = Q(pk__in=[])
 
 
+#: What other contexts add to a role's scope (:func:`register_scope_rule`): role → rules. A rule
+#: gives the ids of the cases (or of the customers whose cases) the user may see, as a subquery
+#: (a ``values("case_id")`` queryset) or a list.
+CASE_RULES: dict[str, list] = {}
+CUSTOMER_RULES: dict[str, list] = {}
+
+
+def register_scope_rule(role: str, *, case_ids=None, customer_ids=None) -> None:
+    """Let a context widen a role's data scope from its own records: ``case_ids(user)`` returns
+    the ids of cases the user may see (field visits assigned to a field agent, active legal
+    referrals …), ``customer_ids(user)`` the ids of customers whose cases they may see (service
+    contacts) — a subquery or a list. Call from the context's ``AppConfig.ready``; registering the
+    same function again is a no-op."""
+    if role not in ROLES_WITH_RULES:
+        raise ValueError(f"unknown role {role!r}")
+    for registry, fn in ((CASE_RULES, case_ids), (CUSTOMER_RULES, customer_ids)):
+        if fn is not None and fn not in registry.setdefault(role, []):
+            registry[role].append(fn)
+
+
+#: The roles whose scope comes (also) from other contexts' records.
+ROLES_WITH_RULES = frozenset({"collector", "team_leader", "field_agent", "legal_officer", "customer_service",
+                              "agency_collector"})
+
+
 def scope_for(user) -> Scope:
     """The user's scope, read from their roles, team, agency and assignments now."""
+    from arrears.contexts.org import facade as org
+
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Scope(frozenset(), NOTHING, True)
-    roles = frozenset(r.code for r in user_roles(user))
+    roles = org.user_role_codes(user)
     if user.is_superuser or "administrator" in roles:
         return Scope(roles, None, False)
     if roles & READ_ALL_ROLES:
@@ -90,30 +119,13 @@ def scope_for(user) -> Scope:
         parts.append(Q(assigned_to=user))
     if "team_leader" in roles:
         parts.append(Q(team__leader=user) | Q(assigned_to__staff_profile__team__leader=user))
-        from arrears.contexts.contact.fieldwork.models import FieldVisit  # field team leaders: their teams' visits
-
-        parts.append(Q(pk__in=FieldVisit.objects.filter(team__leader=user).values("case_id")))
-    if "field_agent" in roles:
-        from arrears.contexts.contact.fieldwork.models import FieldVisit
-
-        parts.append(Q(pk__in=FieldVisit.objects.filter(Q(agent=user) | Q(partner=user))
-                       .exclude(status__in=(FieldVisit.Status.CANCELLED, FieldVisit.Status.REJECTED)).values("case_id")))
-    if "legal_officer" in roles:
-        from arrears.contexts.legal.models import LegalReferral
-
-        parts.append(Q(pk__in=LegalReferral.objects.filter(status__in=LegalReferral.ACTIVE).values("case_id")))
-    if "customer_service" in roles:
-        from arrears.contexts.money.servicing.models import ServiceContact
-
-        parts.append(Q(customer_id__in=ServiceContact.objects.filter(Q(handled_by=user) | Q(routed_to=user))
-                       .values("customer_id")))
     if "agency_collector" in roles:
-        agency_id = getattr(getattr(user, "staff_profile", None), "agency_id", None)
-        if agency_id is not None:
-            from arrears.contexts.org.agencies.models import Placement
-
-            parts.append(Q(pk__in=Placement.objects.filter(agency_id=agency_id, recalled_on__isnull=True)
-                           .values("case_id")))
+        placed = org.placed_case_ids(user)  # cases placed with the user's agency while placed
+        if placed is not None:
+            parts.append(Q(pk__in=placed))
+    for role in sorted(roles & ROLES_WITH_RULES):
+        parts += [Q(pk__in=fn(user)) for fn in CASE_RULES.get(role, ())]
+        parts += [Q(customer_id__in=fn(user)) for fn in CUSTOMER_RULES.get(role, ())]
     q = NOTHING
     for p in parts:
         q = p if q is NOTHING else q | p
@@ -127,6 +139,21 @@ def visible_cases(user) -> QuerySet[Case]:
     return Case.objects.all() if s.q is None else Case.objects.filter(s.q)
 
 
+#: ``(role, kind)`` reveals allowed only while a condition another context registers holds
+#: (:func:`register_reveal_condition`): a field agent sees an address only on the day of their own
+#: visit to the case. Without a registered condition such a reveal is not allowed.
+CONDITIONAL_REVEALS = frozenset({("field_agent", "address")})
+REVEAL_CONDITIONS: dict[tuple[str, str], object] = {}
+
+
+def register_reveal_condition(role: str, kind: str, condition) -> None:
+    """Declare when ``role`` may reveal ``kind`` on a case: ``condition(user, case_id, today) ->
+    bool`` (a conditional reveal of :data:`CONDITIONAL_REVEALS`). Call from ``AppConfig.ready``."""
+    if (role, kind) not in CONDITIONAL_REVEALS:
+        raise ValueError(f"{role} may reveal {kind} without a condition, or not at all")
+    REVEAL_CONDITIONS[(role, kind)] = condition
+
+
 def revealable_kinds(user, case_id: int, today: date) -> frozenset[str]:
     """The kinds of personal value ``user`` may reveal in full on a case they can already see.
 
@@ -134,15 +161,18 @@ def revealable_kinds(user, case_id: int, today: date) -> frozenset[str]:
     (unless another of their roles allows addresses anyway).
     """
     roles = scope_for(user).roles
-    kinds = {k for r in roles for k in REVEAL.get(r, ())}
-    address_by_other_role = any("address" in REVEAL.get(r, ()) for r in roles - {"field_agent"})
-    if "address" in kinds and not address_by_other_role:
-        from arrears.contexts.contact.fieldwork.models import FieldVisit
-
-        if not FieldVisit.objects.filter(Q(agent=user) | Q(partner=user), case_id=case_id, scheduled_on=today,
-                                         status__in=(FieldVisit.Status.PLANNED, FieldVisit.Status.IN_PROGRESS)).exists():
-            kinds.discard("address")
+    kinds = set()
+    for kind in {k for r in roles for k in REVEAL.get(r, ())}:
+        granting = [r for r in roles if kind in REVEAL.get(r, ())]
+        if any((r, kind) not in CONDITIONAL_REVEALS for r in granting):
+            kinds.add(kind)
+        elif any(REVEAL_CONDITIONS.get((r, kind), _never)(user, case_id, today) for r in granting):
+            kinds.add(kind)
     return frozenset(kinds)
+
+
+def _never(user, case_id, today) -> bool:
+    return False
 
 
 def can_reveal(user, kind: str, case_id: int, today: date) -> bool:

@@ -16,19 +16,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
-from django.db.models import F, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import F, Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy as _, ngettext
 
 from arrears.contexts.casework.models import STATUS_LABELS, Case, CaseEvent
+from arrears.contexts.casework.panels import case_payments
 from arrears.contexts.casework.scope import CONTACT_REVEAL_KIND, visible_cases
-from arrears.contexts.money.payments.models import Payment
-from arrears.contexts.portfolio.selectors import find_customers_by_national_id, find_customers_by_phone
-from arrears.contexts.portfolio.models import BucketHistory, CardAccount, Contact, Customer, Statement
+from arrears.contexts.portfolio import facade as portfolio
+from arrears.contexts.portfolio.facade import mask_contact_value  # noqa: F401 (the desk's name for it)
 from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain.cases import ACTIVE_STATUSES, CaseStatus
-from arrears.domain.masking import mask_address, mask_email, mask_name, mask_national_id, mask_phone
+from arrears.domain.masking import mask_address, mask_name, mask_national_id, mask_phone
 from arrears.domain.money import to_decimal
 from arrears.rules import load_bucket_ladder
 
@@ -60,11 +59,9 @@ CHANNEL_LABELS: dict[str, Promise] = {
 }
 
 _ACTIVE_VALUES = frozenset(s.value for s in ACTIVE_STATUSES)
-_PHONE_KINDS = {Contact.Kind.MOBILE, Contact.Kind.HOME_PHONE, Contact.Kind.WORK_PHONE}
-_ADDRESS_KINDS = {Contact.Kind.HOME_ADDRESS, Contact.Kind.WORK_ADDRESS}
 #: Order of contacts on the case page: the debtor first, then phones before e-mail and addresses.
-_PARTY_ORDER = [p.value for p in Contact.Party]
-_KIND_ORDER = [k.value for k in Contact.Kind]
+_PARTY_ORDER = list(portfolio.CONTACT_PARTY_ORDER)
+_KIND_ORDER = list(portfolio.CONTACT_KIND_ORDER)
 
 
 def _order(values: list[str], value: str) -> int:
@@ -77,11 +74,9 @@ def status_label(status: str) -> str:
 
 def event_label(kind: str) -> str:
     """The event kind's name in the active language (its code when the kind is not declared)."""
-    from .models import EXTRA_EVENT_KINDS
+    from .events import kind_label
 
-    if kind in CaseEvent.Kind.values:
-        return str(CaseEvent.Kind(kind).label)
-    return str(EXTRA_EVENT_KINDS.get(kind, kind))
+    return kind_label(kind)
 
 
 def channel_label(channel: str) -> str:
@@ -266,16 +261,9 @@ def _filtered(user, filters: CaseFilter):
         qs = qs.filter(assigned_to_id=filters.assigned_to_id)
     q = filters.q.strip()
     if q:
-        # Exact matches only, each on a unique index (no LIKE scan over millions of rows); the
-        # few customer ids are looked up first so that the case query stays an index search.
-        customer_ids = set(Customer.objects.filter(external_id=q).values_list("pk", flat=True))
-        customer_ids |= set(CardAccount.objects.filter(external_id=q).values_list("customer_id", flat=True))
-        # a phone number or 身份证号 matches through its keyed hash (the values are encrypted)
-        digits = q.replace(" ", "").replace("-", "")
-        if digits[:1] == "+" or digits.isdigit() or (len(digits) == 18 and digits[:17].isdigit()):
-            customer_ids |= set(find_customers_by_phone(digits).values_list("pk", flat=True)[:100])
-            if len(digits) == 18:
-                customer_ids |= set(find_customers_by_national_id(digits).values_list("pk", flat=True)[:100])
+        # Exact matches only, each on a unique index or keyed hash (no LIKE scan over millions of
+        # rows); the few customer ids are looked up first so that the case query stays an index search.
+        customer_ids = portfolio.customer_ids_matching(q)
         match = Q(customer_id__in=sorted(customer_ids))
         number = q[1:] if q[:1] in ("C", "c") else q
         if number.isdigit() and len(number) <= 18:
@@ -538,17 +526,6 @@ class CaseDetail:
     amounts: list[CurrencyAmounts] = field(default_factory=list)
 
 
-def mask_contact_value(kind: str, value: str) -> str:
-    """Mask a contact value by its kind (phone, e-mail or address)."""
-    if kind in _PHONE_KINDS:
-        return mask_phone(value)
-    if kind == Contact.Kind.EMAIL:
-        return mask_email(value)
-    if kind in _ADDRESS_KINDS:
-        return mask_address(value)
-    return mask_name(value)  # unknown kind: show as little as a name
-
-
 def statement_status_label(status: int | None) -> str:
     """The card system's repayment status of a cycle in words."""
     if status is None:
@@ -566,40 +543,35 @@ def case_detail(user, case_id: int) -> CaseDetail:
     """Everything the case page shows; raises :class:`CaseNotFound` when no such case is in
     ``user``'s data scope.
 
-    A fixed number of queries whatever the number of accounts: case, contacts, accounts,
-    statements, bucket history, payments and events (the last four limited per account/case).
+    A fixed number of queries whatever the number of accounts: case (with its customer), contacts,
+    accounts, statements, bucket history (the portfolio's facade), payments (the money context's,
+    :func:`arrears.contexts.casework.panels.register_case_payments`) and events (the last four limited per account/case).
     """
     try:
         case = visible_cases(user).select_related("customer", "assigned_to").get(pk=case_id)
     except (Case.DoesNotExist, ValueError, TypeError):
         raise CaseNotFound(case_id) from None
-    customer: Customer = case.customer
+    customer = case.customer  # the case's own relation (the portfolio's customer row, joined)
 
     contacts = sorted(
-        customer.contacts.all(),
-        key=lambda c: (_order(_PARTY_ORDER, c.party), _order(_KIND_ORDER, c.kind), c.pk),
+        portfolio.customer_contacts(customer.pk),
+        key=lambda c: (_order(_PARTY_ORDER, c.party), _order(_KIND_ORDER, c.kind), c.id),
     )
-    accounts = list(CardAccount.objects.filter(customer_id=customer.pk).order_by("-dpd", "id"))
-    account_ids = [a.pk for a in accounts]
-    currency_of = {a.pk: a.currency for a in accounts}
-    number_of = {a.pk: a.external_id for a in accounts}
+    accounts = portfolio.customer_accounts(customer.pk)
+    account_ids = [a.id for a in accounts]
+    currency_of = {a.id: a.currency for a in accounts}
+    number_of = {a.id: a.external_id for a in accounts}
 
-    statements = _latest_per_account(
-        Statement.objects.filter(account_id__in=account_ids), "statement_date", STATEMENTS_PER_ACCOUNT
-    )
-    history = _latest_per_account(
-        BucketHistory.objects.filter(account_id__in=account_ids), "as_of", BUCKET_HISTORY_PER_ACCOUNT
-    )
-    payments = list(
-        Payment.objects.filter(account_id__in=account_ids).order_by("-paid_at", "-id")[:PAYMENTS_PER_CASE]
-    )
+    statements = portfolio.latest_statements(account_ids, STATEMENTS_PER_ACCOUNT)
+    history = portfolio.latest_bucket_moves(account_ids, BUCKET_HISTORY_PER_ACCOUNT)
+    payments = case_payments(account_ids, PAYMENTS_PER_CASE)  # from the money context (registered)
     events = list(
         CaseEvent.objects.filter(case_id=case.pk).select_related("actor").order_by("-at", "-id")[: EVENTS_PER_CASE + 1]
     )
 
     account_views = [
         AccountView(
-            id=a.pk,
+            id=a.id,
             external_id=a.external_id,
             product_code=a.product_code,
             currency=a.currency,
@@ -625,7 +597,7 @@ def case_detail(user, case_id: int) -> CaseDetail:
                     delinquency_status=s.delinquency_status,
                     status_label=statement_status_label(s.delinquency_status),
                 )
-                for s in statements.get(a.pk, [])
+                for s in statements.get(a.id, [])
             ],
             bucket_history=[
                 BucketChange(
@@ -634,20 +606,16 @@ def case_detail(user, case_id: int) -> CaseDetail:
                     bucket=h.bucket,
                     previous_bucket=h.previous_bucket,
                     roll=h.roll,
-                    roll_label=str(h.get_roll_display()),
+                    roll_label=h.roll_label,
                 )
-                for h in history.get(a.pk, [])
+                for h in history.get(a.id, [])
             ],
         )
         for a in accounts
     ]
 
-    first_phone = next(
-        (c for c in contacts if c.party == Contact.Party.DEBTOR and c.kind == Contact.Kind.MOBILE), None
-    )
-    first_address = next(
-        (c for c in contacts if c.party == Contact.Party.DEBTOR and c.kind == Contact.Kind.HOME_ADDRESS), None
-    )
+    first_phone = next((c for c in contacts if c.party == "debtor" and c.kind == "mobile"), None)
+    first_address = next((c for c in contacts if c.party == "debtor" and c.kind == "home_address"), None)
     return CaseDetail(
         id=case.pk,
         number=f"C{case.pk}",
@@ -674,17 +642,17 @@ def case_detail(user, case_id: int) -> CaseDetail:
             language=customer.language,
             phone=mask_phone(first_phone.value) if first_phone else "",
             address=mask_address(first_address.value) if first_address else "",
-            phone_contact_id=first_phone.pk if first_phone else None,
-            address_contact_id=first_address.pk if first_address else None,
+            phone_contact_id=first_phone.id if first_phone else None,
+            address_contact_id=first_address.id if first_address else None,
         ),
         contacts=[
             ContactView(
-                id=c.pk,
+                id=c.id,
                 reveal_kind=CONTACT_REVEAL_KIND.get(c.kind, ""),
                 kind=c.kind,
-                kind_label=str(c.get_kind_display()),
+                kind_label=c.kind_label,
                 party=c.party,
-                party_label=str(c.get_party_display()),
+                party_label=c.party_label,
                 party_name=mask_name(c.party_name),
                 relation=c.relation,
                 value=mask_contact_value(c.kind, c.value),
@@ -713,19 +681,8 @@ def case_detail(user, case_id: int) -> CaseDetail:
     )
 
 
-def _latest_per_account(qs, date_field: str, n: int) -> dict[int, list]:
-    """The latest ``n`` rows per account, newest first, in one query (a window function)."""
-    ranked = qs.annotate(
-        _rank=Window(RowNumber(), partition_by=[F("account_id")], order_by=[F(date_field).desc(), F("id").desc()])
-    ).filter(_rank__lte=n)
-    out: dict[int, list] = defaultdict(list)
-    for row in ranked.order_by("account_id", f"-{date_field}", "-id"):
-        out[row.account_id].append(row)
-    return out
-
-
-def _totals(accounts: list[CardAccount]) -> list[Totals]:
-    by_currency: dict[str, list[CardAccount]] = defaultdict(list)
+def _totals(accounts: list) -> list[Totals]:
+    by_currency: dict[str, list] = defaultdict(list)
     for a in accounts:
         by_currency[a.currency].append(a)
     zero = Decimal("0.00")
@@ -803,3 +760,56 @@ def open_case_for_customer(customer_id: int, *, latest: bool = False) -> CaseRef
            .values_list("id", "customer_id", "status", "bucket", "opened_on", "closed_on", "currency",
                         "customer__timezone").first())
     return CaseRef(*row) if row else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Retention and subject access (arrears.pipeline.retention / .subject, through the facade)
+# ---------------------------------------------------------------------------------------------
+
+
+def erasure_candidates(closed_before: date, *, customer_id: int | None = None) -> list:
+    """See :func:`arrears.contexts.casework.facade.erasure_candidates`."""
+    from django.db.models import Count, Max
+
+    from .facade import ErasureCandidate
+    from .models import CLOSED
+
+    qs = Case.objects.all() if customer_id is None else Case.objects.filter(customer_id=customer_id)
+    rows = (
+        qs.order_by().values("customer_id", "customer__external_id", "customer__purged_at")
+        .annotate(
+            last_closed_on=Max("closed_on"),
+            open_cases=Count("pk", filter=Q(closed_on__isnull=True) | ~Q(status__in=CLOSED)),
+            # a case opened on or after the purge: the customer came back, their data was loaded again
+            opened_since_purge=Count("pk", filter=Q(opened_on__gte=F("customer__purged_at__date"))),
+        )
+        .filter(open_cases=0, last_closed_on__lt=closed_before)
+        .filter(Q(customer__purged_at__isnull=True) | Q(opened_since_purge__gt=0))
+        .order_by("last_closed_on", "customer_id")
+        .values_list("customer_id", "customer__external_id", "last_closed_on")
+    )
+    return [ErasureCandidate(cid, ext, closed) for cid, ext, closed in rows]
+
+
+def subject_records(customer_id: int) -> dict:
+    """See :func:`arrears.contexts.casework.facade.subject_records`."""
+    from arrears.core.privacy.export import rows
+
+    return {"cases": rows(Case.objects.filter(customer_id=customer_id)),
+            "case_events": rows(CaseEvent.objects.filter(case__customer_id=customer_id)),
+            "_labels": {"cases": Case._meta.label_lower, "case_events": CaseEvent._meta.label_lower}}
+
+
+def read_open_cases():
+    """See :func:`arrears.contexts.casework.facade.read_open_cases`."""
+    from arrears.core import dbio
+    from arrears.engines.daily import OPEN_CASE_SCHEMA
+
+    t = Case._meta.db_table
+    return dbio.read_arrow(
+        f"SELECT id AS case_id, customer_id, status, bucket AS case_bucket, max_dpd AS case_max_dpd, "
+        f"CAST(total_balance AS TEXT) AS case_balance, CAST(overdue_amount AS TEXT) AS case_overdue, "
+        f"CAST(amounts AS TEXT) AS case_amounts "
+        f"FROM {t} WHERE closed_on IS NULL",
+        schema=OPEN_CASE_SCHEMA,
+    )

@@ -1,6 +1,11 @@
 """Writes to cases. Every status change goes through :func:`transition_many` (or its one-case
 form :func:`transition`), which checks the declared map in :mod:`arrears.domain.cases` and writes
 the timeline event in the same transaction.
+
+The timeline has one write path: :func:`record_case_event` (one event) and :func:`record_case_events`
+(set-based, the daily run's). Each checks the event against its kind
+(:mod:`arrears.contexts.casework.events`: kinds typed, data declared per kind) and writes the audit
+event of an audited kind in the same transaction. No other module writes ``CaseEvent``.
 """
 from __future__ import annotations
 
@@ -50,7 +55,14 @@ class NewCase:
 
 @dataclass(frozen=True)
 class EventRow:
-    case_id: int
+    """One timeline event to write (:func:`record_case_events`).
+
+    ``data`` must fit the kind's declaration (:mod:`arrears.contexts.casework.events`). For an
+    audited kind the audit event is about ``audit_obj`` (default: the case) with ``audit_data``
+    (default: ``data``) and ``audit_reason`` (default: ``reason``). ``case_id`` ``None``: there is
+    no case to put it on — only the audit event of an audited kind is written."""
+
+    case_id: int | None
     kind: str
     as_of: date | None = None
     from_status: str = ""
@@ -58,16 +70,90 @@ class EventRow:
     actor_id: int | None = None
     reason: str = ""
     data: dict | None = None
+    audit_obj: object = None
+    audit_data: dict | None = None
+    audit_reason: str | None = None
 
 
-def record_events(events: Iterable[EventRow], at: datetime | None = None) -> int:
-    """Append timeline events (bulk). ``at`` defaults to now (aware, UTC)."""
+def record_case_event(
+    case_id: int | None,
+    kind: str,
+    data: dict | None = None,
+    *,
+    as_of: date | None = None,
+    actor=None,
+    from_status: str = "",
+    to_status: str = "",
+    reason: str = "",
+    at: datetime | None = None,
+    request=None,
+    audit_obj=None,
+    audit_data: dict | None = None,
+    audit_reason: str | None = None,
+) -> int:
+    """Write one timeline event and, when its kind is audited, its audit event — one call, one
+    transaction: both are written or neither (:func:`record_case_events` for many).
+
+    ``kind``: a declared kind (``CaseEvent.Kind`` or registered, :mod:`~arrears.contexts.casework.events`);
+    ``data``: fits the kind (else :class:`~arrears.contexts.casework.events.InvalidCaseEvent`, nothing
+    written); ``as_of``: the business date; ``actor``: the user who acted (or ``None``: the system);
+    ``at``: when (default now); ``request``: where from, for the audit event. ``audit_obj`` /
+    ``audit_data`` / ``audit_reason``: what the audit event is about (default the case, ``data``,
+    ``reason``). ``case_id`` ``None`` writes only the audit event of an audited kind. Returns the
+    timeline events written (0 or 1)."""
+    row = EventRow(case_id, kind, as_of, from_status, to_status, getattr(actor, "pk", None), reason, data,
+                   audit_obj, audit_data, audit_reason)
+    actors = {actor.pk: actor} if getattr(actor, "pk", None) is not None else {}
+    return _write_events([row], at, request, actors)
+
+
+def record_case_events(events: Iterable[EventRow], at: datetime | None = None, *, request=None) -> int:
+    """Write many timeline events set-based (one bulk insert) with the audit events of the audited
+    ones, in one transaction. Every event is checked against its kind first: one bad event raises
+    :class:`~arrears.contexts.casework.events.InvalidCaseEvent` and nothing is written. ``at``
+    defaults to now (aware, UTC). Returns the timeline events written."""
+    return _write_events(list(events), at, request, {})
+
+
+#: The name before the one write path was typed (same function).
+record_events = record_case_events
+
+
+def _write_events(rows: list[EventRow], at: datetime | None, request, actors: dict) -> int:
+    from arrears.contexts.audit import facade as audit
+
+    from .events import check_event
+
+    audited = []
+    for e in rows:
+        data = e.data or {}
+        action = check_event(e.kind, data).audit_action(data)
+        if action is not None:
+            audited.append((e, action))
+    timeline = [e for e in rows if e.case_id is not None]
+    if not timeline and not audited:
+        return 0
     at = at or timezone.now()
-    rows = (
-        (e.case_id, at, e.as_of, e.kind, e.from_status, e.to_status, e.actor_id, e.reason, json.dumps(e.data or {}))
-        for e in events
-    )
-    return dbio.bulk_insert(CaseEvent._meta.db_table, EVENT_COLUMNS, rows)
+    with transaction.atomic():
+        n = dbio.bulk_insert(
+            CaseEvent._meta.db_table, EVENT_COLUMNS,
+            ((e.case_id, at, e.as_of, e.kind, e.from_status, e.to_status, e.actor_id, e.reason, json.dumps(e.data or {}))
+             for e in timeline),
+        ) if timeline else 0
+        if audited:
+            wanted = {e.actor_id for e, _ in audited if e.actor_id is not None} - set(actors)
+            if wanted:
+                from django.contrib.auth import get_user_model
+
+                actors = {**actors, **get_user_model().objects.in_bulk(wanted)}
+            for e, action in audited:
+                audit.record_audit_event(
+                    action, actor=actors.get(e.actor_id), request=request,
+                    obj=e.audit_obj if e.audit_obj is not None else (
+                        ("cases.case", e.case_id) if e.case_id is not None else None),
+                    reason=e.audit_reason if e.audit_reason is not None else e.reason,
+                    data=e.audit_data if e.audit_data is not None else (e.data or {}))
+    return n
 
 
 def open_cases(new: Sequence[NewCase], as_of: date, reason: str = REASON_DELINQUENT) -> int:
@@ -96,7 +182,7 @@ def open_cases(new: Sequence[NewCase], as_of: date, reason: str = REASON_DELINQU
                  {"bucket": wanted[cust].bucket, "dpd": wanted[cust].max_dpd})
         for cid, cust in ids if cust in wanted
     )
-    record_events(events)
+    record_case_events(events)
     return len(new)
 
 
@@ -114,7 +200,7 @@ def update_positions(rows: Sequence[tuple[int, str, str | None, int, Decimal, De
         ("bucket", "max_dpd", "total_balance", "overdue_amount", "currency", "amounts", "last_run_as_of"),
         ((r[0], r[1], r[3], r[4], r[5], r[6], r[7] or "{}", as_of) for r in rows),
     )
-    record_events(
+    record_case_events(
         EventRow(r[0], "bucket_changed", as_of, data={"from": r[2], "to": r[1], "dpd": r[3]})
         for r in rows if r[2] is not None and r[1] != r[2]
     )
@@ -162,7 +248,7 @@ def transition_many(
                 if n != len(chunk):
                     raise StaleCase(f"{len(chunk) - n} case(s) were no longer {src!r}")
                 moved += n
-        record_events(
+        record_case_events(
             EventRow(cid, "status_changed", as_of, src, target.value, actor_id, reason, data)
             for src, ids in by_from.items() for cid in ids
         )
@@ -214,9 +300,8 @@ def reveal_personal_value(user, case_id: int, target: str, reason: str, *, today
 
     from django.conf import settings
 
-    from arrears.contexts.audit.counts import count_events
-    from arrears.contexts.audit.services import record
-    from arrears.contexts.portfolio.models import Contact
+    from arrears.contexts.audit.facade import count_audit_events as count_events
+    from arrears.contexts.audit.facade import record_audit_event as record
 
     from .scope import can_reveal, visible_cases
     from .selectors import CaseNotFound
@@ -227,7 +312,7 @@ def reveal_personal_value(user, case_id: int, target: str, reason: str, *, today
         record("access.denied", actor=user, obj=("cases.case", case_id), data={"action": "reveal", "target": target})
         raise CaseNotFound(case_id)
     try:
-        kind, value = _resolve_target(case, target, Contact)
+        kind, value = _resolve_target(case, target)
     except CaseNotFound:
         # e.g. another customer's contact id under this case's URL: denied like a foreign case
         record("access.denied", actor=user, obj=case, data={"action": "reveal", "target": target})
@@ -249,7 +334,9 @@ def reveal_personal_value(user, case_id: int, target: str, reason: str, *, today
     return value
 
 
-def _resolve_target(case, target: str, contact_model) -> tuple[str, str]:
+def _resolve_target(case, target: str) -> tuple[str, str]:
+    from arrears.contexts.portfolio.facade import customer_contact
+
     from .selectors import CaseNotFound
 
     parts = target.split(".")
@@ -259,7 +346,7 @@ def _resolve_target(case, target: str, contact_model) -> tuple[str, str]:
     if parts == ["customer", "national_id"]:
         return "national_id", customer.national_id
     if len(parts) == 3 and parts[0] == "contact" and parts[1].isdigit() and parts[2] in ("value", "party_name"):
-        contact = contact_model.objects.filter(pk=int(parts[1]), customer_id=customer.pk).first()
+        contact = customer_contact(customer.pk, int(parts[1]))
         if contact is not None:
             if parts[2] == "party_name":
                 return "name", contact.party_name

@@ -23,13 +23,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
-from arrears.contexts.audit.services import record
-from arrears.contexts.contact.compliance.selectors import contact_status
-from arrears.contexts.strategy import selectors as strategy_selectors
+from arrears.contexts.audit.facade import record_audit_event as record
 from arrears.core.pages import page_error, render_error
 from arrears.domain.money import format_amounts
 
 from . import selectors, services
+from .panels import case_panels
 from .scope import declares_scope, revealable_kinds
 from .selectors import CaseFilter, CaseNotFound, InvalidCursor, amounts_of
 
@@ -162,8 +161,8 @@ def case_detail(request, pk: int):
     back = request.GET.get("back", "")
     context = {"case": case, "back_query": back if _is_query(back) else "",
                "revealable": revealable_kinds(request.user, pk, timezone.localdate()),
-               "compliance": contact_status(case.id, timezone.now()),
-               "strategy_decision": strategy_selectors.case_decision(case.id)}
+               # panels other contexts registered (the contact gate's verdicts, the strategy decision …)
+               **case_panels(request, case.id)}
     return render(request, "cases/detail.html", context)
 
 

@@ -25,7 +25,7 @@ class ContactInline(ReadOnlyInline):
 
     @admin.display(description=_("号码或地址"))
     def masked_value(self, obj):
-        from arrears.contexts.casework.selectors import mask_contact_value
+        from .selectors import mask_contact_value
 
         return mask_contact_value(obj.kind, obj.value)
 

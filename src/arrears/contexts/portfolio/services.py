@@ -10,9 +10,9 @@ loaded is refused.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db import models, transaction
@@ -20,10 +20,11 @@ from django.utils import timezone
 
 from arrears.core import dbio
 from arrears.core.errors import ArrearsError, ErrorCode
-from arrears.core.privacy.fields import RowProtector
+from arrears.core.upsert import upsert_rows
 
+from .facade import ERASED_NAME
 from .intake.extract import Extract
-from .models import CardAccount, Contact, Customer, ImportBatch, Statement
+from .models import BucketHistory, CardAccount, Contact, Customer, DailyRun, ImportBatch, Statement
 
 log = logging.getLogger("arrears.portfolio")
 
@@ -49,43 +50,15 @@ def _rows(df) -> list[dict[str, Any]]:
     return df.to_dicts()
 
 
-def _upsert(
-    model: type[models.Model],
-    key: tuple[str, ...],
-    fields: tuple[str, ...],
-    incoming: Iterable[dict[str, Any]],
-    insert_defaults: dict[str, Any] | None = None,
-) -> tuple[int, int, int]:
-    """Insert new and update changed rows of ``model`` matched on ``key`` (model field names,
-    ``*_id`` for foreign keys). Returns ``(inserted, updated, unchanged)``.
+#: Other contexts' parts of an extract (payments: the money context), loaded in the same transaction
+#: after the portfolio's rows: name → ``loader(extract, account_ids) -> (inserted, updated, unchanged)``.
+EXTRACT_SECTIONS: dict[str, Callable[[Extract, dict[str, int]], tuple[int, int, int]]] = {}
 
-    Rows are compared in plaintext (existing encrypted values are decrypted on reading); what is
-    written goes through a :class:`~arrears.core.privacy.fields.RowProtector`: encrypted fields are
-    encrypted and their blind indexes appended."""
-    protector = RowProtector(model, fields)
-    existing = {
-        tuple(r[:len(key)]): (r[len(key)], tuple(r[len(key) + 1:]))
-        for r in model.objects.values_list(*key, "id", *fields).iterator(chunk_size=20_000)
-    }
-    new_rows, changed = [], []
-    unchanged = 0
-    for row in incoming:
-        k = tuple(row[f] for f in key)
-        values = tuple(row[f] for f in fields)
-        found = existing.get(k)
-        if found is None:
-            new_rows.append(k + protector.protect(values))
-        elif found[1] != values:
-            changed.append((found[0], *protector.protect(values)))
-        else:
-            unchanged += 1
-    defaults = insert_defaults or {}
-    table = model._meta.db_table
-    written = (*fields, *protector.extra_fields)
-    columns = [model._meta.get_field(f).column for f in (*key, *written)]
-    dbio.bulk_insert(table, [*columns, *defaults.keys()], (r + tuple(defaults.values()) for r in new_rows))
-    dbio.bulk_update(table, "id", [model._meta.get_field(f).column for f in written], changed)
-    return len(new_rows), len(changed), unchanged
+
+def register_extract_section(name: str, loader: Callable[[Extract, dict[str, int]], tuple[int, int, int]]) -> None:
+    """Register a context's loader of its part of the extract (``AppConfig.ready``); see
+    :func:`arrears.contexts.portfolio.facade.register_extract_section`."""
+    EXTRACT_SECTIONS[name] = loader
 
 
 def load_extract(extract: Extract, fmt: str, progress: Callable[[str], None] | None = None) -> ImportResult:
@@ -112,7 +85,7 @@ def load_extract(extract: Extract, fmt: str, progress: Callable[[str], None] | N
             result.inserted[name], result.updated[name], result.unchanged[name] = counts
             say(f"{name}: {counts[0]:,} new, {counts[1]:,} updated, {counts[2]:,} unchanged")
 
-        record("customers", _upsert(
+        record("customers", upsert_rows(
             Customer, ("external_id",),
             ("name", "national_id", "birth_date", "sex", "timezone", "language", "district"),
             ({"external_id": r["customer_id"], **{k: r[k] for k in
@@ -122,7 +95,7 @@ def load_extract(extract: Extract, fmt: str, progress: Callable[[str], None] | N
         ))
         customer_ids = dict(Customer.objects.values_list("external_id", "id").iterator(chunk_size=20_000))
 
-        record("contacts", _upsert(
+        record("contacts", upsert_rows(
             Contact, ("customer_id", "external_id"),
             ("kind", "party", "party_name", "relation", "value", "district", "latitude", "longitude"),
             ({"customer_id": customer_ids[r["customer_id"]], "external_id": r["contact_id"],
@@ -134,7 +107,7 @@ def load_extract(extract: Extract, fmt: str, progress: Callable[[str], None] | N
         account_fields = ("customer_id", "product_code", "currency", "credit_limit", "balance", "principal",
                           "interest", "fees", "minimum_due", "overdue_amount", "oldest_unpaid_due_date", "due_day",
                           "opened_on", "as_of_extract", "extract_overdue_amount", "extract_oldest_unpaid_due_date")
-        record("accounts", _upsert(
+        record("accounts", upsert_rows(
             CardAccount, ("external_id",), account_fields,
             ({**r, "external_id": r["account_id"], "customer_id": customer_ids[r["customer_id"]],
               "as_of_extract": extract.as_of, "extract_overdue_amount": r["overdue_amount"],
@@ -143,20 +116,14 @@ def load_extract(extract: Extract, fmt: str, progress: Callable[[str], None] | N
         ))
         account_ids = dict(CardAccount.objects.values_list("external_id", "id").iterator(chunk_size=20_000))
 
-        record("statements", _upsert(
+        record("statements", upsert_rows(
             Statement, ("account_id", "statement_date"),
             ("due_date", "closing_balance", "minimum_due", "delinquency_status"),
             ({**r, "account_id": account_ids[r["account_id"]]} for r in _rows(extract.statements)),
         ))
 
-        from arrears.contexts.money.payments.models import Payment
-
-        record("payments", _upsert(
-            Payment, ("account_id", "external_id"),
-            ("paid_at", "local_date", "amount", "channel"),
-            ({**r, "account_id": account_ids[r["account_id"]], "external_id": r["payment_id"]}
-             for r in _rows(extract.payments)),
-        ))
+        for name, loader in EXTRACT_SECTIONS.items():  # the payments (money context) …
+            record(name, loader(extract, account_ids))
         ImportBatch.objects.create(
             format=fmt, as_of=extract.as_of, checksum=extract.checksum, files=list(extract.source_files),
             counts={"inserted": result.inserted, "updated": result.updated},
@@ -168,3 +135,81 @@ def load_extract(extract: Extract, fmt: str, progress: Callable[[str], None] | N
 
 def newest_extract_date() -> date | None:
     return CardAccount.objects.aggregate(m=models.Max("as_of_extract"))["m"]
+
+
+# ---------------------------------------------------------------------------------------------
+# the daily run's writes (arrears.pipeline.daily)
+# ---------------------------------------------------------------------------------------------
+
+
+def write_delinquency(accounts: Iterable[Sequence], history: Iterable[Sequence], superseded: list[int],
+                      as_of: date) -> int:
+    """See :func:`arrears.contexts.portfolio.facade.write_delinquency`."""
+    n = dbio.bulk_update(
+        CardAccount._meta.db_table,
+        "id",
+        ("dpd", "bucket", "overdue_amount", "oldest_unpaid_due_date", "last_run_as_of"),
+        ((a, d, b, o, u, as_of) for a, d, b, o, u in accounts),
+    )
+    for i in range(0, len(superseded), 5_000):
+        BucketHistory.objects.filter(as_of=as_of, account_id__in=superseded[i:i + 5_000],
+                                     cause=BucketHistory.Cause.DAILY_RUN).delete()
+    dbio.bulk_insert(
+        BucketHistory._meta.db_table,
+        ("account_id", "as_of", "dpd", "bucket", "previous_bucket", "roll"),
+        ((a, as_of, d, b, p, r) for a, d, b, p, r in history),
+    )
+    return n
+
+
+def record_daily_run(as_of: date, *, started_at: datetime, finished_at: datetime, accounts: int,
+                     buckets: dict[str, int], cases_open: int, cases_opened: int, cases_closed: int,
+                     seconds: float, ladder_version: str, changed: bool) -> bool:
+    """See :func:`arrears.contexts.portfolio.facade.record_daily_run`."""
+    run, created = DailyRun.objects.get_or_create(
+        as_of=as_of,
+        defaults=dict(
+            started_at=started_at, finished_at=finished_at, accounts=accounts, buckets=buckets,
+            cases_open=cases_open, cases_opened=cases_opened, cases_closed=cases_closed, seconds=seconds,
+            ladder_version=ladder_version,
+        ),
+    )
+    if not created and changed:
+        # same date again after new input (e.g. a corrected extract): keep the record true
+        DailyRun.objects.filter(pk=run.pk).update(
+            finished_at=timezone.now(), accounts=accounts, buckets=buckets, cases_open=cases_open,
+            cases_opened=run.cases_opened + cases_opened, cases_closed=run.cases_closed + cases_closed,
+            executions=run.executions + 1,
+        )
+    return created
+
+
+# ---------------------------------------------------------------------------------------------
+# retention: erasing a customer's personal data (arrears.pipeline.retention)
+# ---------------------------------------------------------------------------------------------
+
+#: Personal fields erased, per model (value written through the ORM).
+CUSTOMER_ERASE = {"name": ERASED_NAME, "national_id": "", "birth_date": None}
+CONTACT_ERASE = {"value": "", "party_name": "", "latitude": None, "longitude": None}
+
+
+def erase_customer_personal_data(customer_id: int, now: datetime) -> tuple[list[str], list[str], int]:
+    """See :func:`arrears.contexts.portfolio.facade.erase_customer_personal_data`: the registered
+    erasers of other contexts run first (with the customer), then the customer's personal fields
+    and their contacts' are overwritten through ``save()`` (so field encryption and lookup hashes
+    are rewritten consistently)."""
+    from arrears.contexts.audit.facade import run_retention_erasers
+
+    customer = Customer.objects.get(pk=customer_id)
+    run_retention_erasers(customer)
+    for name, value in CUSTOMER_ERASE.items():
+        setattr(customer, name, value)
+    customer.purged_at = now
+    customer.save()
+    n = 0
+    for contact in customer.contacts.all():
+        for name, value in CONTACT_ERASE.items():
+            setattr(contact, name, value)
+        contact.save()
+        n += 1
+    return sorted(CUSTOMER_ERASE), sorted(CONTACT_ERASE), n

@@ -152,7 +152,7 @@ def apply_decisions(decisions: pa.Table, as_of: date, trigger: str = "daily") ->
     moved = list(dbio.iter_arrow_rows(con.sql(
         "SELECT case_id, prev_stage, stage, rule_id FROM decided WHERE stage_changed").to_arrow_table()))
     run.stage_changes = len(moved)
-    case_services.record_events(
+    case_services.record_case_events(
         (case_services.EventRow(case_id=c, kind=CaseEvent.Kind.STAGE_CHANGED, as_of=as_of,
                                 reason=gettext_noop("催收策略：阶段变化"),
                                 data={"from": "" if p == "none" else p, "to": s, "rule": r, "trigger": trigger})
@@ -390,7 +390,7 @@ def run_allocation(as_of: date, run: StrategyRun) -> dict[str, int]:
             data={"agency": o["agency_id"], "pool": o["pool"], "why": o["reason"],
                   "recall_due_on": o["recall_due_on"].isoformat() if o["recall_due_on"] else None,
                   "extensions": o["extensions"]}))
-    case_services.record_events(events, at=now)
+    case_services.record_case_events(events, at=now)
     counts = {f"cases_{k}": v for k, v in _count(ch for *_, ch, _w in moved).items()}
     counts.update({f"placements_{k}": v for k, v in _count(o["op"] for o in ops).items()})
     return counts

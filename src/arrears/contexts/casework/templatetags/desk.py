@@ -62,9 +62,9 @@ def thousands(value) -> str:
 @register.simple_tag
 def role_labels(user) -> str:
     """The user's roles in the active language, joined (``催收员``; ``Collector, Team leader``)."""
-    from arrears.contexts.org.users.services import user_roles
+    from arrears.contexts.org.facade import user_role_labels
 
-    return ", ".join(r.label for r in user_roles(user))
+    return ", ".join(user_role_labels(user))
 
 
 @register.simple_tag
@@ -74,9 +74,9 @@ def can_open(user, url_name: str) -> bool:
     shows a link only to those roles. Unrestricted pages: any signed-in user."""
     from django.urls import resolve, reverse
 
-    from arrears.contexts.org.users.services import user_roles
+    from arrears.contexts.org.facade import user_role_codes
 
     if not getattr(user, "is_authenticated", False):
         return False
     allowed = getattr(resolve(reverse(url_name)).func, "arrears_roles", None)
-    return allowed is None or bool({r.code for r in user_roles(user)} & set(allowed))
+    return allowed is None or bool(user_role_codes(user) & set(allowed))

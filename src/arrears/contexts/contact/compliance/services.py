@@ -39,7 +39,8 @@ from arrears.contexts.money.servicing.models import CollectionHold, ContactRestr
 from django.utils import timezone
 
 from arrears.contexts.org.agencies.models import Agency, Placement
-from arrears.contexts.casework.models import Case, CaseEvent
+from arrears.contexts.casework.facade import record_case_event
+from arrears.contexts.casework.models import Case
 from arrears.contexts.legal.models import LegalReferral
 from arrears.contexts.portfolio.models import Contact, Customer
 from arrears.core.errors import ArrearsError, ErrorCode
@@ -290,8 +291,8 @@ def check_contact(*, case: Case, channel: str, at: datetime | None = None, conta
                              content=content, caller_kind=caller_kind, caller=caller)
     decision = decide(action, facts, history, pack, now)
     if decision.decision in BLOCKING:
-        CaseEvent.objects.create(
-            case=case, at=now, kind=CaseEvent.Kind.CONTACT_BLOCKED, actor=actor,
+        record_case_event(
+            case.pk, "contact_blocked", at=now, actor=actor,
             data={"channel": action.channel, "at": at.isoformat(), "decision": decision.decision,
                   "rule_ids": decision.rule_ids, "reasons": _reasons(decision),
                   "next_allowed_at": decision.next_allowed_at.isoformat() if decision.next_allowed_at else None,
@@ -319,8 +320,8 @@ def record_attempt(*, case: Case, channel: str, outcome: str, decision: Decision
             rule_ids=decision.rule_ids if isinstance(decision, Decision) else [],
             pack_version=decision.pack_version if isinstance(decision, Decision) else "",
         )
-        CaseEvent.objects.create(
-            case=case, at=at, kind=CaseEvent.Kind.CONTACT_ATTEMPT, actor=actor,
+        record_case_event(
+            case.pk, "contact_attempt", at=at, actor=actor,
             data={"attempt": attempt.pk, "channel": channel, "direction": direction, "outcome": outcome,
                   "caller_kind": caller_kind, "caller": caller or "", "decision": verdict,
                   "rule_ids": attempt.rule_ids, "pack_version": attempt.pack_version},

@@ -8,9 +8,9 @@ class DeskConfig(AppConfig):
     verbose_name = _("电话催收")
 
     def ready(self) -> None:
-        from arrears.contexts.casework.models import register_event_kinds
+        from arrears.contexts.casework.facade import register_event_kinds
 
-        register_event_kinds(EVENT_KINDS)
+        register_event_kinds(event_kinds())
 
 
 #: the desk's timeline event kinds (the assignment itself uses the core ``assigned`` kind)
@@ -24,3 +24,30 @@ EVENT_KINDS = {
     "desk_restriction": _("联络限制"),
     "desk_hold": _("暂停催收事由"),
 }
+
+
+def event_kinds() -> dict:
+    """The desk's timeline kinds, typed; a restriction and a hold are audited with their event."""
+    from arrears.contexts.casework.facade import NONE, AuditRule, EventKind
+
+    opt_int, opt_str = (int, NONE), (str, NONE)
+    return {
+        "desk_claimed": EventKind(EVENT_KINDS["desk_claimed"], required={"pool": bool}),
+        "desk_released": EventKind(EVENT_KINDS["desk_released"],
+                                   optional={"result_code": str, "next": str, "reason": str}),
+        "desk_deferred": EventKind(EVENT_KINDS["desk_deferred"], required={"until": str, "rule_ids": list}),
+        "desk_dialed": EventKind(EVENT_KINDS["desk_dialed"], required={
+            "call": int, "contact": int, "party": str, "purpose": str, "decision": str, "rule_ids": list,
+            "dialer": str}),
+        "desk_outcome": EventKind(EVENT_KINDS["desk_outcome"], required={"call": int}, optional={
+            "dial_failed": opt_str, "action_code": str, "result_code": str, "rpc": bool, "party": str,
+            "promise": opt_int, "callback_at": opt_str, "recording_id": str, "recording_seconds": opt_int,
+            "notes": str}),
+        "desk_number_status": EventKind(EVENT_KINDS["desk_number_status"],
+                                        required={"contact": int, "call": opt_int}),
+        "desk_restriction": EventKind(EVENT_KINDS["desk_restriction"],
+                                      required={"contact": opt_int, "kind": str, "call": int},
+                                      audit=(AuditRule("contact.restricted"),)),
+        "desk_hold": EventKind(EVENT_KINDS["desk_hold"], required={"hold": int, "kind": str, "call": int},
+                               audit=(AuditRule("collection.hold_opened"),)),
+    }

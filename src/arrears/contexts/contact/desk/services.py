@@ -38,11 +38,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
-from arrears.contexts.audit.services import record
+from arrears.contexts.casework.facade import EventRow, record_case_event, record_case_events
 from arrears.contexts.casework.models import Case
 from arrears.contexts.casework.scope import scope_for, visible_cases
 from arrears.contexts.casework.selectors import CaseNotFound
-from arrears.contexts.casework.services import EventRow, record_events
 from arrears.contexts.contact.compliance import services as gate
 from arrears.contexts.money.payments.models import PromiseToPay
 from arrears.contexts.portfolio.models import Contact
@@ -284,7 +283,7 @@ def _move_item(item: int | QuerySet, frm: str, to: str, *, actor_id: int | None,
         row = cur.fetchone()
     if row is None:
         return None
-    record_events([*before, EventRow(row[0], kind, as_of, frm, to, actor_id, "", data)])
+    record_case_events([*before, EventRow(row[0], kind, as_of, frm, to, actor_id, "", data)])
     return row[0]
 
 
@@ -325,8 +324,8 @@ def _claim(agent, now: datetime) -> tuple[int | None, bool]:
                 if pooled:  # a pool case: it is now this agent's (assignment timeline event)
                     prev = Case.objects.filter(pk=case_id).values_list("assigned_to_id", flat=True).first()
                     Case.objects.filter(pk=case_id).update(assigned_to_id=agent.pk, assigned_on=day)
-                    record_events([EventRow(case_id, "assigned", day, actor_id=agent.pk,
-                                            data={"from": prev, "to": agent.pk, "by": "desk_get_next"})])
+                    record_case_event(case_id, "assigned", {"from": prev, "to": agent.pk, "by": "desk_get_next"},
+                                      as_of=day, actor=agent)
                 return case_id, False
     except IntegrityError as exc:  # the agent holds a case already (desk_q_one_claim): nothing was written
         if not _violates(exc, "desk_q_one_claim", "desk_queueitem.claimed_by_id"):
@@ -430,8 +429,8 @@ def set_number_status(contact: Contact, target: str, *, case_id: int, actor=None
         NumberState.objects.bulk_create(  # one upsert: a number seen for the first time has no row yet
             [NumberState(contact=contact, status=target, since=now, call=call)], update_conflicts=True,
             unique_fields=["contact"], update_fields=["status", "since", "call"])
-        record_events([EventRow(case_id, "desk_number_status", timezone.localdate(now), current, target,
-                                getattr(actor, "pk", None), "", {"contact": contact.pk, "call": getattr(call, "pk", None)})])
+        record_case_event(case_id, "desk_number_status", {"contact": contact.pk, "call": getattr(call, "pk", None)},
+                          as_of=timezone.localdate(now), actor=actor, from_status=current, to_status=target)
     return True
 
 
@@ -536,11 +535,11 @@ def dial(agent, case_id: int, contact_id: int, *, purpose: str | None = None, no
                     dialed_at=now, decision=decision.decision, rule_ids=decision.rule_ids,
                     reasons=_reasons(decision), pack_version=decision.pack_version, dialer=dialer.name,
                     script_version=script_for(case.stage).key)
-                record_events([EventRow(case.pk, "desk_dialed", local_date(now, case.customer.timezone),
-                                        actor_id=agent.pk,
-                                        data={"call": call.pk, "contact": contact.pk, "party": contact.party,
-                                              "purpose": purpose, "decision": decision.decision,
-                                              "rule_ids": decision.rule_ids, "dialer": dialer.name})])
+                record_case_event(case.pk, "desk_dialed",
+                                  {"call": call.pk, "contact": contact.pk, "party": contact.party,
+                                   "purpose": purpose, "decision": decision.decision,
+                                   "rule_ids": decision.rule_ids, "dialer": dialer.name},
+                                  as_of=local_date(now, case.customer.timezone), actor=agent)
     except IntegrityError as exc:  # another request of this agent dialed meanwhile: nothing of this one was written
         if not _violates(exc, "desk_call_one_open", "desk_call.agent_id"):
             raise
@@ -562,8 +561,8 @@ def dial(agent, case_id: int, contact_id: int, *, purpose: str | None = None, no
     if res.status == "failed":
         with transaction.atomic():
             _move_call(call, "failed", ended_at=now)
-            record_events([EventRow(case.pk, "desk_outcome", local_date(now, case.customer.timezone),
-                                    actor_id=agent.pk, data={"call": call.pk, "dial_failed": res.error})])
+            record_case_event(case.pk, "desk_outcome", {"call": call.pk, "dial_failed": res.error},
+                              as_of=local_date(now, case.customer.timezone), actor=agent)
     else:
         Call.objects.filter(pk=call.pk).update(dialer_ref=res.provider_ref[:128])
     return DialOutcome(call.pk, res.status, res.provider_ref, decision.decision, _reasons(decision))
@@ -736,17 +735,14 @@ def post_outcome(agent, case_id: int, inp: OutcomeInput, *, now: datetime | None
         if res.restrict and call.contact is not None:
             ContactRestriction.objects.create(contact=call.contact, kind=res.restrict, since=now)
             restriction = res.restrict
-            record_events([EventRow(case.pk, "desk_restriction", day, actor_id=agent.pk,
-                                    data={"contact": call.contact_id, "kind": res.restrict, "call": call.pk})])
-            record("contact.restricted", actor=agent, obj=case,
-                   data={"contact": call.contact_id, "kind": res.restrict, "call": call.pk})
+            record_case_event(case.pk, "desk_restriction",  # + audit contact.restricted
+                              {"contact": call.contact_id, "kind": res.restrict, "call": call.pk}, as_of=day, actor=agent)
         if res.hold:
             h = CollectionHold.objects.create(customer_id=case.customer_id, kind=res.hold, since=now,
                                               reference=f"desk-call-{call.pk}")
             hold = res.hold
-            record_events([EventRow(case.pk, "desk_hold", day, actor_id=agent.pk,
-                                    data={"hold": h.pk, "kind": res.hold, "call": call.pk})])
-            record("collection.hold_opened", actor=agent, obj=case, data={"kind": res.hold, "call": call.pk})
+            record_case_event(case.pk, "desk_hold", {"hold": h.pk, "kind": res.hold, "call": call.pk}, as_of=day,
+                              actor=agent, audit_data={"kind": res.hold, "call": call.pk})  # + collection.hold_opened
         _move_call(call, "completed", ended_at=now, action_code=act.code, result_code=res.code,
                    notes=inp.notes or "", callback_at=callback, promise=ptp, attempt=attempt,
                    recording_id=(inp.recording_id or "").strip(), recording_seconds=inp.recording_seconds,
@@ -768,7 +764,7 @@ def post_outcome(agent, case_id: int, inp: OutcomeInput, *, now: datetime | None
                               data={"result_code": res.code, "next": next_at.isoformat()}, holder=agent.pk,
                               before=(outcome_event,), claimed_by_id=None, claimed_at=None, **fields)
         if released is None:  # the item was not held by this agent (released meanwhile, or none)
-            record_events([outcome_event])
+            record_case_events([outcome_event])
             item = QueueItem.objects.filter(pk=case.pk).first()
             if item is not None and item.state == "ready":
                 QueueItem.objects.filter(pk=case.pk, state="ready").update(**fields)
@@ -826,7 +822,6 @@ def reassign(actor, case_id: int, to_agent_id: int, *, reason: str = "", now: da
         Case.objects.filter(pk=case.pk).update(assigned_to_id=target.pk, team_id=team_id or case.team_id,
                                                assigned_on=day)
         QueueItem.objects.filter(pk=case.pk).update(agent_id=target.pk, team_id=team_id or case.team_id)
-        record_events([EventRow(case.pk, "assigned", day, actor_id=actor.pk, reason=(reason or "")[:255],
-                                data={"from": locked, "to": target.pk, "by": "desk_reassign"})])
-        record("desk.reassign", actor=actor, obj=case, reason=reason or "",
-               data={"from": locked, "to": target.pk})
+        record_case_event(case.pk, "assigned", {"from": locked, "to": target.pk, "by": "desk_reassign"}, as_of=day,
+                          actor=actor, reason=(reason or "")[:255],  # + audit desk.reassign
+                          audit_reason=reason or "", audit_data={"from": locked, "to": target.pk})

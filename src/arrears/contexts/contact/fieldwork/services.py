@@ -31,9 +31,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from arrears.contexts.audit.services import record
+from arrears.contexts.casework.facade import EventRow, record_case_event, record_case_events
 from arrears.contexts.casework.models import Case
-from arrears.contexts.casework.services import EventRow, record_events
 from arrears.contexts.contact.compliance import services as gate
 from arrears.contexts.portfolio.models import Contact
 from arrears.contexts.org.users.models import StaffProfile, Team
@@ -99,22 +98,24 @@ def require_recording(pack=None) -> bool:
 
 # ---- the one status function ---------------------------------------------------------------------------
 def transition(visit: FieldVisit, to: str, *, actor=None, at: datetime | None = None, reason: str = "",
-               data: dict | None = None, fields: tuple[str, ...] = ()) -> FieldVisit:
+               data: dict | None = None, fields: tuple[str, ...] = (), audit_data: dict | None = None) -> FieldVisit:
     """Move ``visit`` to ``to`` (raises :class:`~arrears.domain.fieldwork.IllegalVisitTransition`),
-    saving ``fields`` changed by the caller with it, and write the ``field_visit`` timeline event."""
+    saving ``fields`` changed by the caller with it, and write the ``field_visit`` timeline event
+    (with its audit event when the move is audited: ``audit_data``, about the visit)."""
     rules.check_transition(visit.status, to)
     frm = visit.status
     visit.status = to
     visit.save(update_fields=["status", "updated_at", *fields])
     at = at or timezone.now()
-    record_events([EventRow(visit.case_id, "field_visit", at.date(), actor_id=getattr(actor, "pk", None),
-                            reason=reason, data={"visit": visit.pk, "from": frm, "to": to, **(data or {})})], at=at)
+    record_case_event(visit.case_id, "field_visit", {"visit": visit.pk, "from": frm, "to": to, **(data or {})},
+                      as_of=at.date(), actor=actor, reason=reason, at=at, audit_obj=visit, audit_data=audit_data)
     return visit
 
 
-def _event(visit: FieldVisit, kind: str, at: datetime, actor=None, data: dict | None = None, reason: str = "") -> None:
-    record_events([EventRow(visit.case_id, kind, at.date(), actor_id=getattr(actor, "pk", None), reason=reason,
-                            data={"visit": visit.pk, **(data or {})})], at=at)
+def _event(visit: FieldVisit, kind: str, at: datetime, actor=None, data: dict | None = None, reason: str = "",
+           audit_obj=None, audit_data: dict | None = None) -> None:
+    record_case_event(visit.case_id, kind, {"visit": visit.pk, **(data or {})}, as_of=at.date(), actor=actor,
+                      reason=reason, at=at, audit_obj=audit_obj, audit_data=audit_data)
 
 
 # ---- helpers -------------------------------------------------------------------------------------------------
@@ -255,7 +256,7 @@ def request_visits_from_decisions(as_of: date) -> dict:
         created = list(FieldVisit.objects.filter(case_id__in=[r.case_id for r in rows], source="strategy",
                                                  request_reason=f"strategy:{as_of.isoformat()}",
                                                  status=FieldVisit.Status.REQUESTED).values_list("id", "case_id"))
-        record_events(EventRow(cid, "field_visit", as_of, data={"visit": vid, "from": "", "to": "requested",
+        record_case_events(EventRow(cid, "field_visit", as_of, data={"visit": vid, "from": "", "to": "requested",
                                                                 "source": "strategy", "day": day.isoformat()})
                       for vid, cid in created)
     return {"decisions": len(decided), "requested": len(created), "already_open": len(open_ids)}
@@ -315,8 +316,7 @@ def approve(visit: FieldVisit, *, actor, team: Team | None = None, day: date | N
               "decided_by", "decided_at", "decision_note")
     transition(visit, "approved", actor=actor, data={"team": team.pk, "day": day.isoformat(),
                                                      "window": [str(visit.window_start), str(visit.window_end)]},
-               fields=fields)
-    record("fieldwork.visit_approved", actor=actor, obj=visit, data={"case": visit.case_id, "team": team.pk})
+               fields=fields, audit_data={"case": visit.case_id, "team": team.pk})  # + fieldwork.visit_approved
     if agent is not None:
         return assign_crew(visit, agent=agent, partner=partner, actor=actor)
     return visit
@@ -345,9 +345,8 @@ def assign_crew(visit: FieldVisit, *, agent, partner=None, actor) -> FieldVisit:
     _check_crew(visit, agent, partner, visit.scheduled_on)
     visit.agent, visit.partner, visit.unplanned_reason = agent, partner, ""
     transition(visit, "planned", actor=actor, data={"agent": agent.pk, "partner": getattr(partner, "pk", None)},
-               fields=("agent", "partner", "unplanned_reason"))
-    record("fieldwork.crew_assigned", actor=actor, obj=visit, data={"agent": agent.pk,
-                                                                   "partner": getattr(partner, "pk", None)})
+               fields=("agent", "partner", "unplanned_reason"),  # + fieldwork.crew_assigned
+               audit_data={"agent": agent.pk, "partner": getattr(partner, "pk", None)})
     return visit
 
 
@@ -520,8 +519,8 @@ def check_in(visit_id: int, *, user, lat: float | None, lon: float | None, accur
                data={"distance_m": verdict.distance_m, "far_reason": bool(reason.strip()),
                      "recording": bool(visit.recording_ref), "gate": decision.decision},
                fields=("checkin_at", "checkin_lat", "checkin_lon", "checkin_accuracy_m", "checkin_distance_m",
-                       "checkin_reason", "recording_ref"))
-    record("fieldwork.check_in", actor=user, obj=visit, data={"case": case.pk, "distance_m": verdict.distance_m})
+                       "checkin_reason", "recording_ref"),
+               audit_data={"case": case.pk, "distance_m": verdict.distance_m})  # + fieldwork.check_in
     return visit
 
 
@@ -540,8 +539,8 @@ def add_photo(visit_id: int, *, user, content: bytes, content_type: str, lat: fl
     digest = hashlib.sha256(content).hexdigest()
     photo = VisitPhoto.objects.create(visit=visit, content=content, content_type=content_type, size=len(content),
                                       sha256=digest, received_at=now, lat=lat, lon=lon, uploaded_by=user)
-    _event(visit, "field_visit_report", now, user, {"photo": photo.pk, "sha256": digest})
-    record("fieldwork.photo", actor=user, obj=photo, data={"visit": visit.pk, "sha256": digest})
+    _event(visit, "field_visit_report", now, user, {"photo": photo.pk, "sha256": digest},  # + fieldwork.photo
+           audit_obj=photo, audit_data={"visit": visit.pk, "sha256": digest})
     return photo
 
 
@@ -582,9 +581,8 @@ def submit_report(visit_id: int, *, user, report: rules.ReportInput, now: dateti
     _event(visit, "field_visit_report", now, user, {
         "met": report.met, "result": report.outcome, "promise": promise_id, "plan_months": report.plan_months,
         "entered_premises": report.entered_premises, "premises_consent": report.premises_consent,
-        "risk_flags": list(report.risk_flags)})
-    record("fieldwork.report", actor=user, obj=rep, data={"visit": visit.pk, "met": report.met,
-                                                           "result": report.outcome})
+        "risk_flags": list(report.risk_flags)},  # + fieldwork.report
+        audit_obj=rep, audit_data={"visit": visit.pk, "met": report.met, "result": report.outcome})
     return rep
 
 
@@ -607,14 +605,14 @@ def check_out(visit_id: int, *, user, lat: float | None = None, lon: float | Non
         raise VisitError("report_required", "file the visit report before checking out")
     visit.checkout_at, visit.checkout_lat, visit.checkout_lon = now, lat, lon
     transition(visit, "done", actor=user, at=now, data={"outcome": visit.outcome},
-               fields=("checkout_at", "checkout_lat", "checkout_lon"))
+               fields=("checkout_at", "checkout_lat", "checkout_lon"),
+               audit_data={"case": visit.case_id})  # + fieldwork.check_out
     party = "debtor" if rep.met == "met_debtor" else "other"
     gate.record_attempt(case=visit.case, channel="field_visit", outcome=LEDGER_OUTCOME.get(rep.met, rep.met),
                         decision="allow", contact=visit.contact if party == "debtor" else None, actor=user,
                         caller=visit.team.name if visit.team else "", at=visit.checkin_at or now, party=party)
     for alert in SafetyAlert.objects.filter(visit=visit, kind="overdue").exclude(status="resolved"):
         _alert_move(alert, "resolved", now=now, actor=user, note="checked out")
-    record("fieldwork.check_out", actor=user, obj=visit, data={"case": visit.case_id})
     case_id, as_of = visit.case_id, now.astimezone(_local(visit.case)).date()
 
     from arrears.contexts.strategy.tasks import reevaluate_after_commit
@@ -624,12 +622,16 @@ def check_out(visit_id: int, *, user, lat: float | None = None, lon: float | Non
 
 
 # ---- safety ------------------------------------------------------------------------------------------------------
-def _alert_move(alert: SafetyAlert, to: str, *, now: datetime, actor=None, note: str = "") -> SafetyAlert:
+def _alert_move(alert: SafetyAlert, to: str, *, now: datetime, actor=None, note: str = "",
+                by_leader: bool = False) -> SafetyAlert:
     rules.check_alert_transition(alert.status, to)
     alert.status, alert.handled_by, alert.handled_at = to, actor, now
     alert.note = (note or alert.note)[:255]
     alert.save(update_fields=["status", "handled_by", "handled_at", "note"])
-    _event(alert.visit, "field_safety_alert", now, actor, {"alert": alert.pk, "kind": alert.kind, "status": to})
+    # a team leader's handling is audited with it (fieldwork.alert_<status>); a check-out's is not
+    _event(alert.visit, "field_safety_alert", now, actor,
+           {"alert": alert.pk, "kind": alert.kind, "status": to, **({"by": "leader"} if by_leader else {})},
+           audit_obj=alert, audit_data={"visit": alert.visit_id})
     return alert
 
 
@@ -640,8 +642,8 @@ def sos(visit_id: int, *, user, lat: float | None, lon: float | None, now: datet
     visit = _own_visit(visit_id, user)
     alert = SafetyAlert.objects.create(visit=visit, team=visit.team, kind="sos", level=2, raised_at=now,
                                        escalated_at=now, raised_by=user, lat=lat, lon=lon)
-    _event(visit, "field_safety_alert", now, user, {"alert": alert.pk, "kind": "sos", "status": "open"})
-    record("fieldwork.sos", actor=user, obj=alert, data={"visit": visit.pk, "located": lat is not None})
+    _event(visit, "field_safety_alert", now, user, {"alert": alert.pk, "kind": "sos", "status": "open"},
+           audit_obj=alert, audit_data={"visit": visit.pk, "located": lat is not None})  # + fieldwork.sos
     log.warning("SOS from user %s on visit %s", user.pk, visit.pk)
     return alert
 
@@ -677,8 +679,8 @@ def scan_safety(now: datetime | None = None) -> dict:
                 a.level, a.escalated_at = 2, now
                 a.save(update_fields=["level", "escalated_at"])
                 out["escalated"] += 1
-                _event(v, "field_safety_alert", now, None, {"alert": a.pk, "kind": "overdue", "level": 2})
-                record("fieldwork.alert_escalated", obj=a, data={"visit": v.pk})
+                _event(v, "field_safety_alert", now, None, {"alert": a.pk, "kind": "overdue", "level": 2},
+                       audit_obj=a, audit_data={"visit": v.pk})  # + fieldwork.alert_escalated
     return out
 
 
@@ -691,8 +693,7 @@ def handle_alert(alert_id: int, *, actor, to: str, note: str = "", now: datetime
         raise VisitError("not_found", "no such alert on your board")
     if to == "resolved" and not note.strip():
         raise VisitError("reason_required", "say how the alert was resolved")
-    alert = _alert_move(alert, to, now=now, actor=actor, note=note)
-    record("fieldwork.alert_" + to, actor=actor, obj=alert, data={"visit": alert.visit_id})
+    alert = _alert_move(alert, to, now=now, actor=actor, note=note, by_leader=True)  # + fieldwork.alert_<to>
     return alert
 
 

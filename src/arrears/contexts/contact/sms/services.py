@@ -56,9 +56,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from arrears.contexts.audit.services import record as audit
+from arrears.contexts.casework.facade import EventRow, record_case_event, record_case_events
 from arrears.contexts.casework.models import Case
 from arrears.contexts.casework.selectors import amounts_of, case_amounts, in_case_order
-from arrears.contexts.casework.services import EventRow, record_events
 from arrears.contexts.contact.compliance.services import BLOCKING, check_contact, record_attempt
 from arrears.contexts.portfolio.models import CardAccount, Contact, Customer
 from arrears.contexts.portfolio.selectors import find_customers_by_phone
@@ -147,11 +147,10 @@ def transition(sms: OutboundSms, to: str, *, at: datetime | None = None, actor=N
         if n != 1:
             raise IllegalSmsTransition(f"SMS {sms.pk} is no longer {frm}")
         tz = sms.customer.timezone if sms.customer_id else "Asia/Shanghai"
-        record_events([EventRow(
-            case_id=sms.case_id, kind="sms_status", as_of=sms.send_day, actor_id=getattr(actor, "pk", None),
-            reason=STATUS_REASON[to],
+        record_case_event(
+            sms.case_id, "sms_status", as_of=sms.send_day, actor=actor, reason=STATUS_REASON[to],
             data={"sms": sms.pk, "from": frm, "to": to, "template": sms.template_code, "key": sms.idempotency_key,
-                  "local_time": _local(at, tz), **(data or {})})], at=at)
+                  "local_time": _local(at, tz), **(data or {})}, at=at)
     sms.status = to
     for k, v in fields.items():
         setattr(sms, k, v)
@@ -444,7 +443,7 @@ def enqueue_from_decisions(as_of: date) -> dict:
                     .values_list("id", "case_id", "template_code", "idempotency_key")
             counts["queued"] = len(created)
             counts["already_queued"] += len(new) - len(created)
-            record_events((EventRow(case_id=c, kind="sms_status", as_of=as_of, reason=STATUS_REASON[S.QUEUED],
+            record_case_events((EventRow(case_id=c, kind="sms_status", as_of=as_of, reason=STATUS_REASON[S.QUEUED],
                                     data={"sms": i, "to": S.QUEUED, "template": code, "key": k, "origin": "strategy"})
                            for i, c, code, k in created), at=now)
             if created:
@@ -478,11 +477,10 @@ def queue_for_case(case: Case, template_code: str, *, actor=None, now: datetime 
                 idempotency_key=_key(case.pk, template_code, day), origin=OutboundSms.Origin.AGENT, created_by=actor,
                 status=S.QUEUED, policy_version=p.version, not_before=pol.next_window_start(now, tz, p),
                 expires_at=pol.expiry_for(day, tz, p))
-            record_events([EventRow(case_id=case.pk, kind="sms_status", as_of=day, actor_id=getattr(actor, "pk", None),
-                                    reason=STATUS_REASON[S.QUEUED],
-                                    data={"sms": sms.pk, "to": S.QUEUED, "template": template_code,
-                                          "key": sms.idempotency_key, "origin": "agent",
-                                          "local_time": _local(now, tz)})], at=now)
+            record_case_event(case.pk, "sms_status", as_of=day, actor=actor, reason=STATUS_REASON[S.QUEUED],
+                              data={"sms": sms.pk, "to": S.QUEUED, "template": template_code,
+                                    "key": sms.idempotency_key, "origin": "agent", "local_time": _local(now, tz)},
+                              at=now)
             transaction.on_commit(_kick)
     except IntegrityError:
         raise SmsRefused("duplicate_today", f"template {template_code!r} is already queued for this case today") from None
@@ -805,9 +803,8 @@ def _flag_number(contact: Contact, sms: OutboundSms | None, reason: str, at: dat
         return
     for case_id in Case.objects.filter(customer_id=contact.customer_id, closed_on__isnull=True) \
             .values_list("id", flat=True):
-        record_events([EventRow(case_id=case_id, kind="sms_number_flagged",
-                                reason=gettext_noop("号码无法送达，已标记异常"),
-                                data={"contact": contact.pk, "reason": reason, "sms": sms.pk if sms else None})], at=at)
+        record_case_event(case_id, "sms_number_flagged", reason=gettext_noop("号码无法送达，已标记异常"),
+                          data={"contact": contact.pk, "reason": reason, "sms": sms.pk if sms else None}, at=at)
 
 
 def clear_number_flag(flag_id: int, *, actor) -> None:
@@ -978,7 +975,7 @@ def handle_inbound(msg: Inbound, gateway_name: str) -> InboundSms | None:
                     ContactRestriction.objects.create(contact=c, kind=ContactRestriction.Kind.OPTED_OUT, since=at)
             audit("sms.opted_out", obj=inbound, data={"contacts": [c.pk for c in contacts],
                                                       "customers": customers})
-            record_events([EventRow(case_id=case.pk, kind="sms_opt_out",
+            record_case_events([EventRow(case_id=case.pk, kind="sms_opt_out",
                                     reason=gettext_noop("客户回复退订，号码已退订短信"),
                                     data={"inbound": inbound.pk, "contacts": [c.pk for c in contacts
                                                                               if c.customer_id == case.customer_id]})
@@ -989,7 +986,7 @@ def handle_inbound(msg: Inbound, gateway_name: str) -> InboundSms | None:
             if cases:  # one task, for the agent of the (first) open case of the number's customer
                 SmsReplyTask.objects.create(case=cases[0], inbound=inbound, assigned_to_id=cases[0].assigned_to_id,
                                             created_at=at)
-            record_events([EventRow(case_id=case.pk, kind="sms_reply",
+            record_case_events([EventRow(case_id=case.pk, kind="sms_reply",
                                     reason=gettext_noop("客户回复短信，已生成待办"),
                                     data={"inbound": inbound.pk}) for case in cases], at=at)
     return inbound

@@ -2,14 +2,32 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def load_extract_payments(extract, account_ids: dict[str, int]) -> tuple[int, int, int]:
+    """The payments of a card-system extract, loaded with the portfolio's rows in one transaction
+    (matched on ``(account, payment id)``); returns ``(inserted, updated, unchanged)``."""
+    from arrears.core.upsert import upsert_rows
+
+    from .models import Payment
+
+    return upsert_rows(
+        Payment, ("account_id", "external_id"), ("paid_at", "local_date", "amount", "channel"),
+        ({**r, "account_id": account_ids[r["account_id"]], "external_id": r["payment_id"]}
+         for r in extract.payments.to_dicts()),
+    )
+
+
 class PaymentsConfig(AppConfig):
     name = "arrears.contexts.money.payments"
     label = "payments"
     verbose_name = _("还款")
 
     def ready(self) -> None:
-        from arrears.contexts.casework.models import register_event_kinds
+        from arrears.contexts.casework.facade import register_case_payments, register_event_kinds
+        from arrears.contexts.money.facade import latest_payments
+        from arrears.contexts.portfolio.facade import register_extract_section
 
-        from .events import EVENT_KINDS
+        from .events import event_kinds
 
-        register_event_kinds(EVENT_KINDS)
+        register_event_kinds(event_kinds())
+        register_extract_section("payments", load_extract_payments)
+        register_case_payments(latest_payments)  # the case page's latest payments

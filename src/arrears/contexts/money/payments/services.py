@@ -36,7 +36,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from arrears.contexts.audit.services import record
 from arrears.contexts.portfolio.models import BucketHistory, CardAccount, Statement
 from arrears.contexts.strategy.tasks import reevaluate_after_commit
 from arrears.core.errors import ArrearsError, ErrorCode
@@ -219,13 +218,14 @@ def _open_case(customer_id: int):
     return open_case_for_customer(customer_id)
 
 
-def _case_event(case_id: int | None, kind: str, as_of: date, data: dict, actor_id: int | None = None,
-                reason: str = "") -> None:
-    if case_id is None:
-        return
-    from arrears.contexts.casework.services import EventRow, record_events
+def _case_event(case_id: int | None, kind: str, as_of: date, data: dict, actor=None, reason: str = "",
+                **audit) -> None:
+    """The case's timeline event and, for an audited kind, its audit event (``audit``: what it is
+    about, ``audit_obj`` / ``audit_data`` / ``audit_reason``) — one call, casework's write path;
+    without a case, only the audit event."""
+    from arrears.contexts.casework.facade import record_case_event
 
-    record_events([EventRow(case_id, kind, as_of, actor_id=actor_id, reason=reason, data=data)])
+    record_case_event(case_id, kind, data, as_of=as_of, actor=actor, reason=reason, **audit)
 
 
 def reevaluate_customer(customer_id: int, as_of: date, *, trigger: str = "payment_posted") -> dict:
@@ -297,9 +297,7 @@ def _residual(account: CardAccount, exp: Explanation, as_of: date, reference: st
     BalanceAdjustment.objects.create(
         account=account, kind=BalanceAdjustment.Kind.RESIDUAL, local_date=as_of, principal=c.principal,
         interest=c.interest, penalty=c.penalty, fees=c.fees, reference=reference, created_at=timezone.now())
-    record("payments.residual_written_off", obj=account,
-           data={"amount": str(owed), "limit": str(limit), "payment": reference, "as_of": as_of.isoformat()})
-    return owed
+    return owed  # audited with its case event (residual_written_off, in _post)
 
 
 def post_payment(
@@ -380,14 +378,17 @@ def _post(account_id, external_id, amount, paid_at, channel, source, actor, toda
         exp, dlq = account_explanation(account, as_of)
     _write_account(account, exp, dlq, as_of, "payment")
     case_id = _last_case_id(account.customer_id)
-    record("payments.posted", actor=actor, obj=payment,
-           data={"account": account.external_id, "amount": str(amount), "source": source, "allocation": allocation,
-                 "written_off": str(written_off)})
-    _case_event(case_id, "payment_posted", as_of,
+    _case_event(case_id, "payment_posted", as_of,  # + audit payments.posted
                 {"payment": external_id, "amount": str(amount), "allocation": allocation["applied"],
-                 "credit": allocation["credit"], "order": allocation["order"]}, getattr(actor, "pk", None))
+                 "credit": allocation["credit"], "order": allocation["order"]}, actor,
+                audit_obj=payment,
+                audit_data={"account": account.external_id, "amount": str(amount), "source": source,
+                            "allocation": allocation, "written_off": str(written_off)})
     if written_off:
-        _case_event(case_id, "residual_written_off", as_of, {"amount": str(written_off), "payment": external_id})
+        _case_event(case_id, "residual_written_off", as_of, {"amount": str(written_off), "payment": external_id},
+                    audit_obj=account,  # + audit payments.residual_written_off
+                    audit_data={"amount": str(written_off), "limit": str(residual_write_off_limit()),
+                                "payment": external_id, "as_of": as_of.isoformat()})
     # A settlement whose payoff this payment reaches waives the rest first (and closes the case as
     # paid); only then is the case re-evaluated, so it is never closed as cured before (closed is final).
     settled = _settlements_on_payment(account.customer_id, as_of)
@@ -469,11 +470,10 @@ def reverse_payment(account_id: int, external_id: str, reversed_on: date, *, kin
         case = reevaluate_customer(account.customer_id, as_of, trigger="payment_reversed")
         case_id = case.get("case_id") or _last_case_id(account.customer_id)
         case = {**case, "write_offs_reversed": undone, "settlements_reopened": reopened}
-        record("payments.reversed", actor=actor, obj=p,
-               data={"account": account.external_id, "amount": str(p.amount), "kind": kind, "reason": reason,
-                     "reversed_on": reversed_on.isoformat()})
-        _case_event(case_id, "payment_reversed", as_of,
-                    {"payment": external_id, "amount": str(p.amount), "kind": kind}, getattr(actor, "pk", None))
+        _case_event(case_id, "payment_reversed", as_of,  # + audit payments.reversed
+                    {"payment": external_id, "amount": str(p.amount), "kind": kind}, actor, audit_obj=p,
+                    audit_data={"account": account.external_id, "amount": str(p.amount), "kind": kind,
+                                "reason": reason, "reversed_on": reversed_on.isoformat()})
         if case_id is not None:
             reevaluate_after_commit(case_id, "payment_reversed", as_of)
         return {"payment_id": p.pk, "created": True, "account": _account_dict(account), "case": case}
@@ -492,12 +492,10 @@ def reverse_adjustments(account: CardAccount, kind: str, references: list[str], 
                                                  reversed_on__isnull=True))
     for adj in rows:
         BalanceAdjustment.objects.filter(pk=adj.pk, reversed_on__isnull=True).update(reversed_on=reversed_on)
-        record("payments.adjustment_reversed", actor=actor, obj=account, reason=reason,
-               data={"kind": kind, "reference": adj.reference, "amount": str(adj.total),
-                     "reversed_on": reversed_on.isoformat()})
-        _case_event(_last_case_id(account.customer_id), "adjustment_reversed", reversed_on,
-                    {"kind": kind, "reference": adj.reference, "amount": str(adj.total)}, getattr(actor, "pk", None),
-                    reason)
+        _case_event(_last_case_id(account.customer_id), "adjustment_reversed", reversed_on,  # + audit
+                    {"kind": kind, "reference": adj.reference, "amount": str(adj.total)}, actor, reason,
+                    audit_obj=account, audit_data={"kind": kind, "reference": adj.reference,
+                                                   "amount": str(adj.total), "reversed_on": reversed_on.isoformat()})
     return [a.reference for a in rows]
 
 
@@ -521,10 +519,11 @@ def add_adjustment(account_id: int, kind: str, local_day: date, amounts: Compone
         _write_account(account, exp, dlq, as_of, _CAUSE_OF_ADJUSTMENT.get(kind, "waiver"))
         case = reevaluate_customer(account.customer_id, as_of, trigger="waiver")
         case_id = case.get("case_id") or _last_case_id(account.customer_id)
-        record("payments.waived", actor=actor, obj=account, reason=reason,
-               data={"kind": kind, "reference": reference, "amount": str(amounts.total), **amounts.as_dict()})
-        _case_event(case_id, "waiver_recorded", as_of,
-                    {"kind": kind, "reference": reference, "amount": str(amounts.total)}, getattr(actor, "pk", None))
+        _case_event(case_id, "waiver_recorded", as_of,  # + audit payments.waived
+                    {"kind": kind, "reference": reference, "amount": str(amounts.total)}, actor,
+                    audit_obj=account, audit_reason=reason,
+                    audit_data={"kind": kind, "reference": reference, "amount": str(amounts.total),
+                                **amounts.as_dict()})
         return adj
 
 
@@ -554,10 +553,9 @@ def take_promise(case_id: int, amount: Decimal | str, promised_on: date, *, chan
         ptp = PromiseToPay.objects.create(case=case, customer_id=case.customer_id, amount=amount, currency=case.currency,
                                           promised_on=promised_on, channel=channel, agent=agent, created_at=now,
                                           taken_on=taken_on)
-        _case_event(case.pk, "promise_taken", taken_on,
+        _case_event(case.pk, "promise_taken", taken_on,  # + audit payments.promise_taken
                     {"promise": ptp.pk, "amount": str(amount), "promised_on": promised_on.isoformat(),
-                     "channel": channel}, getattr(agent, "pk", None))
-        record("payments.promise_taken", actor=agent, obj=ptp, data={"amount": str(amount), "case": case.pk})
+                     "channel": channel}, agent, audit_obj=ptp, audit_data={"amount": str(amount), "case": case.pk})
     return ptp
 
 
@@ -594,14 +592,14 @@ def _evaluate(qs, as_of: date, grace: int, tol: Decimal, *, decide_late: bool, r
         late = base.filter(promised_on__lt=as_of - timedelta(days=grace)).exclude(id__in=[i for i, _ in kept_ids])
         partly = list(late.filter(paid_amount__gt=0).values_list("id", "case_id"))
         broken = list(late.filter(paid_amount__lte=0).values_list("id", "case_id"))
-    from arrears.contexts.casework.services import EventRow, record_events
+    from arrears.contexts.casework.facade import EventRow, record_case_events
 
     for status, rows in (("kept", kept_ids), ("partly_kept", partly), ("broken", broken)):
         promise_rules.check_transition("open", status)
         for i in range(0, len(rows), 5_000):
             chunk = rows[i:i + 5_000]
             PromiseToPay.objects.filter(id__in=[r[0] for r in chunk], status="open").update(status=status)
-            record_events(EventRow(case_id, f"promise_{status}", as_of, "open", status, data={"promise": pid})
+            record_case_events(EventRow(case_id, f"promise_{status}", as_of, "open", status, data={"promise": pid})
                           for pid, case_id in chunk)
         counts[status] = len(rows)
     if reevaluate:

@@ -69,14 +69,16 @@ def _roles(user) -> list[str]:
 
 
 def _case_event(customer_id: int, kind: str, as_of: date, data: dict, actor=None, from_status="", to_status="",
-                reason="") -> None:
+                reason="", **audit) -> None:
+    """The event on the customer's (latest) case and, for an audited kind, its audit event
+    (``audit``: ``audit_obj`` / ``audit_data`` / ``audit_reason``) — one call, casework's write
+    path; without a case, only the audit event."""
+    from arrears.contexts.casework.facade import record_case_event
     from arrears.contexts.casework.selectors import open_case_for_customer
-    from arrears.contexts.casework.services import EventRow, record_events
 
     case = open_case_for_customer(customer_id, latest=True)
-    if case is not None:
-        record_events([EventRow(case.id, kind, as_of, from_status, to_status, getattr(actor, "pk", None), reason,
-                                data)])
+    record_case_event(case.id if case is not None else None, kind, data, as_of=as_of, actor=actor,
+                      from_status=from_status, to_status=to_status, reason=reason, **audit)
 
 
 # ----------------------------------------------------------------------------- plans
@@ -92,10 +94,9 @@ def plan_transition(plan: PaymentPlan, to_status: str, as_of: date, *, actor=Non
     if n != 1:
         raise ServicingRefused([f"plan {plan.pk} is no longer {src!r}"])
     plan.status, plan.status_changed_on = to_status, as_of
-    record(f"servicing.plan_{to_status}", actor=actor, obj=plan, reason=reason,
-           data={"from": src, "to": to_status, **(data or {})})
     _case_event(plan.customer_id, f"plan_{to_status}", as_of, {"plan": plan.pk, **(data or {})}, actor, src,
-                to_status, reason)
+                to_status, reason, audit_obj=plan,  # + audit servicing.plan_<status>
+                audit_data={"from": src, "to": to_status, **(data or {})})
     return plan
 
 
@@ -126,10 +127,9 @@ def propose_plan(account_id: int, *, term_months: int, first_due: date, contents
                                           created_on=today, requested_by=actor, status_changed_on=today)
         PlanInstalment.objects.bulk_create(PlanInstalment(plan=plan, number=i.number, due_date=i.due_date,
                                                           amount=i.amount) for i in instalments)
-        record("servicing.plan_proposed", actor=actor, obj=plan,
-               data={"total": str(owed), "term_months": term_months, "account": account.external_id})
-        _case_event(plan.customer_id, "plan_proposed", today, {"plan": plan.pk, "total": str(owed),
-                                                               "term_months": term_months}, actor)
+        _case_event(plan.customer_id, "plan_proposed", today, {"plan": plan.pk, "total": str(owed),  # + audit
+                                                               "term_months": term_months}, actor, audit_obj=plan,
+                    audit_data={"total": str(owed), "term_months": term_months, "account": account.external_id})
     return plan
 
 
@@ -237,10 +237,10 @@ def settlement_transition(s: Settlement, to_status: str, as_of: date, *, actor=N
     if Settlement.objects.filter(pk=s.pk, status=src).update(status=to_status, status_changed_on=as_of) != 1:
         raise ServicingRefused([f"settlement {s.pk} is no longer {src!r}"])
     s.status = to_status
-    record(f"servicing.settlement_{to_status}", actor=actor, obj=s, reason=reason,
-           data={"from": src, "to": to_status, "waived": str(s.waived), "payoff": str(s.payoff), **(data or {})})
-    _case_event(s.customer_id, f"settlement_{to_status}", as_of,
-                {"settlement": s.pk, "waived": str(s.waived), "payoff": str(s.payoff)}, actor, src, to_status, reason)
+    _case_event(s.customer_id, f"settlement_{to_status}", as_of,  # + audit servicing.settlement_<status>
+                {"settlement": s.pk, "waived": str(s.waived), "payoff": str(s.payoff)}, actor, src, to_status, reason,
+                audit_obj=s, audit_data={"from": src, "to": to_status, "waived": str(s.waived),
+                                         "payoff": str(s.payoff), **(data or {})})
     return s
 
 
@@ -261,10 +261,9 @@ def request_settlement(account_id: int, *, waived: Decimal | str, deadline: date
         s = Settlement.objects.create(customer_id=account.customer_id, account=account, owed=owed, waived=waived,
                                       payoff=owed - waived, deadline=deadline, requested_on=today, reason=reason,
                                       requested_by=actor, status_changed_on=today)
-        record("servicing.settlement_requested", actor=actor, obj=s,
-               data={"owed": str(owed), "waived": str(waived), "deadline": deadline.isoformat()})
-        _case_event(s.customer_id, "settlement_requested", today,
-                    {"settlement": s.pk, "owed": str(owed), "waived": str(waived)}, actor)
+        _case_event(s.customer_id, "settlement_requested", today,  # + audit servicing.settlement_requested
+                    {"settlement": s.pk, "owed": str(owed), "waived": str(waived)}, actor, audit_obj=s,
+                    audit_data={"owed": str(owed), "waived": str(waived), "deadline": deadline.isoformat()})
     return s
 
 

@@ -46,8 +46,9 @@ class Command(BaseCommand):
             rep.step(f"database: {settings.DATABASES['default']['NAME']}")
             call_command("migrate", interactive=False, verbosity=0)
             rep.step("importing the UCI portfolio (30,000 card accounts)")
-            from arrears.contexts.portfolio.models import DailyRun
-            latest = DailyRun.objects.order_by("-as_of").values_list("as_of", flat=True).first()
+            from arrears.contexts.portfolio.facade import latest_run_date
+
+            latest = latest_run_date()
             if latest and latest > as_of:
                 as_of = latest
             extract = read_uci(settings.DATA_DIR / "uci_default_of_credit_card_clients.csv", as_of)

@@ -2,7 +2,8 @@
 
 Erases the personal data of customers with no open case whose latest case closed longer ago than
 ``ARREARS_RETENTION['closed_case_personal_data']`` days (as of today in the business time zone,
-or ``--as-of``), one ``retention.purge`` audit event per customer and one for the run.
+or ``--as-of``), one ``retention.purge`` audit event per customer and one for the run
+(:mod:`arrears.pipeline.retention`).
 ``--dry-run`` only lists them (customer, data class, why). Idempotent. Never touches the audit log.
 """
 from __future__ import annotations
@@ -12,8 +13,8 @@ from datetime import date
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from arrears.contexts.audit import retention
 from arrears.core.progress import Reporter
+from arrears.pipeline import retention
 
 
 def actor_option(username: str | None):

@@ -1,7 +1,7 @@
 """``arrears export_subject CUSTOMER_ID [--pk] [--output FILE] [--actor USER] [--reason TEXT]``
 
 Everything held about one customer as JSON (PIPL Art. 45 subject access; see
-:mod:`arrears.contexts.portfolio.subject`), written to ``--output`` (mode 0600) or stdout, and one
+:mod:`arrears.pipeline.subject`), written to ``--output`` (mode 0600) or stdout, and one
 ``subject.export`` audit event (with the SHA-256 of the document).
 """
 from __future__ import annotations
@@ -13,10 +13,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from arrears.contexts.audit.management.commands.purge import actor_option
-from arrears.contexts.audit.services import record
-from arrears.contexts.portfolio.models import Customer
-from arrears.contexts.portfolio.subject import subject_data
+from arrears.contexts.audit.facade import record_audit_event as record
+from arrears.contexts.portfolio import facade as portfolio
+from arrears.pipeline.management.commands.purge import actor_option
+from arrears.pipeline.subject import subject_data
 
 DEFAULT_REASON = "data subject access request (PIPL Art. 45)"
 
@@ -34,11 +34,12 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         actor = actor_option(opts["actor"])
         key = opts["customer_id"]
-        try:
-            customer = Customer.objects.get(pk=int(key)) if opts["pk"] else Customer.objects.get(external_id=key)
-        except (Customer.DoesNotExist, ValueError):
-            raise CommandError(f"no customer {'with id ' if opts['pk'] else ''}{key!r}") from None
-        doc = subject_data(customer)
+        found = portfolio.find_customer(key, by_pk=opts["pk"])
+        if found is None:
+            raise CommandError(f"no customer {'with id ' if opts['pk'] else ''}{key!r}")
+        customer_id, external_id = found
+        customer = (portfolio.CUSTOMER_OBJECT_TYPE, customer_id)  # the audit event's object
+        doc = subject_data(customer_id)
         text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         data = {"sha256": digest, "bytes": len(text.encode("utf-8")), "counts": doc["counts"],
@@ -55,7 +56,7 @@ class Command(BaseCommand):
                 tmp.unlink(missing_ok=True)
                 raise
             os.replace(tmp, path)
-            self.stderr.write(f"exported {customer.external_id} to {path} ({data['bytes']:,} bytes, sha256 {digest})")
+            self.stderr.write(f"exported {external_id} to {path} ({data['bytes']:,} bytes, sha256 {digest})")
         else:
             record("subject.export", actor=actor, obj=customer, reason=opts["reason"], data=data)
             self.stdout.write(text, ending="")
