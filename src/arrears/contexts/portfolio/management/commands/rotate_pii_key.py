@@ -25,7 +25,7 @@ log = logging.getLogger("arrears.core.privacy")
 def _audit(action: str, data: dict) -> None:
     """Record an audit event when the audit log is installed (``arrears.contexts.audit``)."""
     try:
-        from arrears.contexts.audit.services import record
+        from arrears.contexts.audit.facade import record_audit_event as record
     except ImportError:
         return
     try:
