@@ -39,7 +39,7 @@ from django.utils import timezone
 from arrears.contexts.casework import facade as casework
 from arrears.contexts.portfolio import facade as portfolio
 from arrears.core import dbio
-from arrears.engines.daily import ACCOUNT_SCHEMA, CREDIT_SCHEMA, OPEN_CASE_SCHEMA, STATEMENT_SCHEMA, compute
+from arrears.engines.daily import CREDIT_SCHEMA, compute
 from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.core.settings import repayment_tolerance
 from arrears.domain.buckets import BucketLadder

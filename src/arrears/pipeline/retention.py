@@ -25,12 +25,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from arrears.contexts.audit import facade as audit
-from arrears.contexts.audit.retention import CLOSED_CASE_PII
 from arrears.contexts.casework import facade as casework
 from arrears.contexts.portfolio import facade as portfolio
 
 #: what a purged customer's name becomes (every other personal field becomes empty)
 ERASED_NAME = portfolio.ERASED_NAME
+CLOSED_CASE_PII = audit.CLOSED_CASE_PII
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,10 @@ def events_about(ids: dict[str, set]) -> list[dict]:
     ]
 
 
+#: the data class of a customer's personal data after their last case closed (retention policy key)
+from .retention import CLOSED_CASE_PII  # noqa: E402 (settings only: safe at import)
+
+
 def retention_policy() -> dict:
     """The validated retention policy: ``{data class: days or None}``
     (:func:`arrears.contexts.audit.retention.policy`)."""

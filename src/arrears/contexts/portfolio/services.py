@@ -5,7 +5,11 @@ validated row by row) and loads it atomically: either every row is in, or nothin
 matched on their natural keys (customer id, account id, contact id, statement date, payment id);
 new rows are inserted, changed rows updated, identical rows left alone — so re-importing the same
 extract changes nothing, and a newer extract updates balances. An extract older than what is
-loaded is refused.
+loaded is refused. Other contexts' parts of the extract (the payments: the money context) are
+loaded in the same transaction by the loaders they register (:func:`register_extract_section`).
+
+Also the daily run's writes to the accounts and its run record, and the erasure of a customer's
+personal data (retention), for :mod:`arrears.pipeline` through the facade.
 """
 from __future__ import annotations
 
