@@ -152,8 +152,8 @@ def _json_problems(data) -> list[str]:
     return []
 
 
-STR, INT, BOOL, LIST, DICT = str, int, bool, list, dict
-OPT_STR, OPT_INT, OPT_LIST = (str, NONE), (int, NONE), (list, NONE)
+STR, INT, LIST = str, int, list
+OPT_STR, OPT_INT = (str, NONE), (int, NONE)
 
 K = CaseEvent.Kind
 
