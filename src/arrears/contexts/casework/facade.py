@@ -4,6 +4,180 @@ here, never this context's models; see docs/architecture.md for what the context
 from __future__ import annotations
 
 # ---------------------------------------------------------------- used by the contact context
+#
+# The contact channels (compliance gate, phone desk, SMS, field visits) read a case's header facts,
+# the day's strategy decisions, the queue's inputs and the timeline, and write timeline events and
+# the case's assignee through these functions (model imports inside them: this module stays light).
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import NamedTuple
+
+
+@dataclass(frozen=True)
+class CaseHeader:
+    """A case's header facts. ``amounts``: every currency's figures, the primary currency first
+    (:func:`arrears.contexts.casework.selectors.case_amounts`: rows with ``currency``, ``overdue``,
+    ``balance``, Decimal major units); ``total_balance`` / ``overdue_amount`` / ``currency`` are the
+    primary currency's. ``stage`` / ``action`` / ``action_params`` / ``decision_on``: the strategy
+    decision in force (``""`` / ``None`` without one)."""
+
+    id: int
+    customer_id: int
+    status: str
+    is_closed: bool
+    bucket: str
+    max_dpd: int
+    currency: str
+    total_balance: Decimal
+    overdue_amount: Decimal
+    amounts: tuple
+    team_id: int | None
+    assigned_to_id: int | None
+    score_band: str
+    stage: str
+    action: str
+    action_params: str
+    decision_on: date | None
+    last_run_as_of: date | None
+
+
+def _header(c) -> CaseHeader:
+    from .selectors import case_amounts
+
+    return CaseHeader(c.pk, c.customer_id, c.status, c.is_closed, c.bucket, c.max_dpd, c.currency, c.total_balance,
+                      c.overdue_amount, tuple(case_amounts(c)), c.team_id, c.assigned_to_id, c.score_band, c.stage,
+                      c.action, c.action_params, c.decision_on, c.last_run_as_of)
+
+
+def case_header(case_id: int) -> CaseHeader | None:
+    """The header facts of case ``case_id`` (``None``: no such case). One query. No data scope:
+    the caller has checked the user may see the case."""
+    from .models import Case
+
+    c = Case.objects.filter(pk=case_id).first()
+    return _header(c) if c is not None else None
+
+
+def open_cases_of(customer_ids: Iterable[int]) -> list[CaseHeader]:
+    """The open cases (``closed_on`` not set) of these customers, by id. One query."""
+    from .models import Case
+
+    return [_header(c) for c in Case.objects.filter(customer_id__in=list(customer_ids), closed_on__isnull=True)
+            .order_by("id")]
+
+
+@dataclass(frozen=True)
+class DecidedCase:
+    """An open case whose strategy decision of the day is one action: its ``action_params`` as
+    stored (JSON text) and the team the allocation gave it (``None``: none)."""
+
+    id: int
+    customer_id: int
+    team_id: int | None
+    action_params: str
+
+
+def decided_cases(action: str, as_of: date) -> list[DecidedCase]:
+    """The open cases whose strategy decision of business date ``as_of`` is ``action`` (``sms``,
+    ``field_visit`` …), in no particular order. One query (set-based, for the daily run)."""
+    from .models import Case
+
+    return [DecidedCase(*row) for row in Case.objects.filter(action=action, decision_on=as_of, closed_on__isnull=True)
+            .values_list("id", "customer_id", "team_id", "action_params").iterator(5000)]
+
+
+class QueueFacts(NamedTuple):
+    """What the phone desk's queue keeps of an open case: its team and agent (``None``: none), the
+    strategy's ``action_params`` (JSON text), score band and worst DPD."""
+
+    id: int
+    team_id: int | None
+    assigned_to_id: int | None
+    action_params: str
+    score_band: str
+    max_dpd: int
+
+
+def active_case_facts(*, action: str | None = None, case_ids: Iterable[int] | None = None) -> Iterator[QueueFacts]:
+    """The open cases in an active status (:data:`arrears.domain.cases.ACTIVE_STATUSES`: not on hold),
+    with strategy action ``action`` when given, among ``case_ids`` when given — streamed (read in
+    chunks of 5,000 ids; set-based for the whole portfolio)."""
+    from arrears.domain.cases import ACTIVE_STATUSES
+
+    from .models import Case
+
+    active = [s.value for s in ACTIVE_STATUSES]
+    base = Case.objects.filter(closed_on__isnull=True, status__in=active)
+    if action is not None:
+        base = base.filter(action=action)
+    cols = ("id", "team_id", "assigned_to_id", "action_params", "score_band", "max_dpd")
+    if case_ids is None:
+        yield from (QueueFacts(*r) for r in base.values_list(*cols).iterator(5000))
+        return
+    ids = list(case_ids)
+    for i in range(0, len(ids), 5000):
+        yield from (QueueFacts(*r) for r in base.filter(pk__in=ids[i:i + 5000]).values_list(*cols))
+
+
+def case_assignee(case_id: int, *, lock: bool = False) -> int | None:
+    """The user id the case is assigned to (``None``: nobody, or no such case); ``lock``: the case
+    row is locked for the caller's transaction (``SELECT … FOR UPDATE``)."""
+    from .models import Case
+
+    qs = Case.objects.select_for_update() if lock else Case.objects
+    return qs.filter(pk=case_id).values_list("assigned_to_id", flat=True).first()
+
+
+def assign_case(case_id: int, agent_id: int, on: date, *, team_id: int | None = None) -> None:
+    """Assign the case to user ``agent_id`` from local date ``on`` (and to team ``team_id`` when
+    given). Writes no timeline event: the caller writes its own ``assigned`` event with its reason."""
+    from .models import Case
+
+    fields = {"assigned_to_id": agent_id, "assigned_on": on}
+    if team_id is not None:
+        fields["team_id"] = team_id
+    Case.objects.filter(pk=case_id).update(**fields)
+
+
+def record_case_event(case_id: int, kind: str, *, at: datetime, actor_id: int | None = None,
+                      data: dict | None = None) -> None:
+    """Append one timeline event of ``kind`` (a core kind or one registered with
+    :func:`register_event_kinds`) at ``at`` (aware) with JSON-able ``data``; part of the caller's
+    transaction."""
+    from .services import EventRow, record_events
+
+    record_events([EventRow(case_id, kind, actor_id=actor_id, data=data or {})], at=at)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One timeline event: ``data`` as stored (a dict for the kinds written here), ``actor`` the
+    username (``""``: the system)."""
+
+    at: datetime
+    kind: str
+    data: dict
+    actor: str
+
+
+def case_timeline(case_id: int, limit: int = 60) -> list[TimelineEntry]:
+    """The case's latest ``limit`` timeline events, newest first. One query."""
+    from .models import CaseEvent
+
+    events = CaseEvent.objects.filter(case_id=case_id).select_related("actor").order_by("-at", "-id")[:limit]
+    return [TimelineEntry(e.at, e.kind, e.data, e.actor.get_username() if e.actor_id else "") for e in events]
+
+
+def register_event_kinds(labels: dict[str, object]) -> None:
+    """Declare another context's timeline event kinds (code → display label); call from its
+    ``AppConfig.ready``. ``ValueError`` when a code is a core kind or registered with another label."""
+    from .models import register_event_kinds as register
+
+    register(labels)
+
 
 
 # ---------------------------------------------------------------- used by money and strategy

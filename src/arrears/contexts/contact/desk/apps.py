@@ -8,7 +8,7 @@ class DeskConfig(AppConfig):
     verbose_name = _("电话催收")
 
     def ready(self) -> None:
-        from arrears.contexts.casework.models import register_event_kinds
+        from arrears.contexts.casework.facade import register_event_kinds
 
         register_event_kinds(EVENT_KINDS)
 

@@ -12,7 +12,7 @@ class FieldworkConfig(AppConfig):
     verbose_name = _("外访")
 
     def ready(self) -> None:
-        from arrears.contexts.casework.models import register_event_kinds
+        from arrears.contexts.casework.facade import register_event_kinds
 
         register_event_kinds(EVENT_KINDS)
         from arrears.contexts.audit.retention import register_eraser

@@ -8,7 +8,7 @@ class SmsConfig(AppConfig):
     verbose_name = _("短信")
 
     def ready(self) -> None:
-        from arrears.contexts.casework.models import register_event_kinds
+        from arrears.contexts.casework.facade import register_event_kinds
 
         register_event_kinds({
             "sms_status": _("短信"),
