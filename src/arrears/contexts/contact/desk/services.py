@@ -25,7 +25,6 @@ a timeline event; nothing is half-written: inputs are checked first, writes are 
 """
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -47,6 +46,7 @@ from arrears.contexts.contact.compliance import services as gate
 from arrears.contexts.money.payments.models import PromiseToPay
 from arrears.contexts.portfolio.models import Contact
 from arrears.core.errors import ArrearsError, ErrorCode
+from arrears.domain import action_params
 from arrears.domain.calendar import local_date
 from arrears.domain.cases import ACTIVE_STATUSES
 from arrears.domain.compliance import Decision, Reason, decide
@@ -102,18 +102,6 @@ def _team_id(user) -> int | None:
     from arrears.contexts.org.users.models import StaffProfile
 
     return StaffProfile.objects.filter(user_id=user.pk).values_list("team_id", flat=True).first()
-
-
-def priority_of(action_params: str | dict | None) -> int:
-    """The strategy action's ``priority`` (1 most urgent … 9); 9 when absent or unreadable."""
-    if not action_params:
-        return 9
-    try:
-        params = json.loads(action_params) if isinstance(action_params, str) else dict(action_params)
-        p = int(params.get("priority", 9))
-    except (ValueError, TypeError, AttributeError):
-        return 9
-    return p if 1 <= p <= 9 else 9
 
 
 def score_rank(band: str | None) -> int:
@@ -194,7 +182,7 @@ def sync_queue(case_ids: list[int] | None = None, now: datetime | None = None) -
     for cid, team, agent, params, band, dpd in (
             cases.filter(status__in=ACTIVE, action="call")
             .values_list("id", "team_id", "assigned_to_id", "action_params", "score_band", "max_dpd").iterator(5000)):
-        wanted[cid] = (team, agent, priority_of(params), score_rank(band), dpd)
+        wanted[cid] = (team, agent, action_params.parse(params).priority, score_rank(band), dpd)
     # promise follow-ups: open promises due today or tomorrow (business date)
     today = timezone.localdate(now)
     promise_due: dict[int, datetime] = {}
@@ -207,7 +195,7 @@ def sync_queue(case_ids: list[int] | None = None, now: datetime | None = None) -
             "case_id", "promised_on", "case__team_id", "case__assigned_to_id", "case__action_params",
             "case__score_band", "case__max_dpd"):
         promise_due[cid] = timezone.make_aware(datetime.combine(day, datetime.min.time()))
-        wanted.setdefault(cid, (team, agent, priority_of(params), score_rank(band), dpd))
+        wanted.setdefault(cid, (team, agent, action_params.parse(params).priority, score_rank(band), dpd))
     keep_callbacks = set(
         cases.filter(status__in=ACTIVE, desk_item__klass=V.KLASS_CALLBACK).values_list("id", flat=True))
     have = {r[0]: r[1:] for r in items.values_list("case_id", "team_id", "agent_id", "priority", "score_rank", "dpd",
