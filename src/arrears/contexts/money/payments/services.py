@@ -585,8 +585,9 @@ def _evaluate(qs, as_of: date, grace: int, tol: Decimal, *, reevaluate: bool = T
     """Evaluate the promises in ``qs`` (all open) by :mod:`arrears.domain.promises`: the paid
     amount (:func:`~arrears.domain.promises.paid_towards`) and the status
     (:func:`~arrears.domain.promises.evaluate`) of each, then one bulk write of the paid amounts
-    and one of the new statuses with their timeline events. The promise rows are locked first
-    (PostgreSQL), as a posting evaluating the same promise waits for this to commit."""
+    and one of the new statuses with their timeline events. The promise rows are locked as they
+    are read (``SELECT … FOR UPDATE`` on PostgreSQL), so a posting that evaluates the same promises
+    waits for this transaction."""
     from django.db.models.functions import TruncDate
 
     from arrears.contexts.casework.services import EventRow, record_events
