@@ -26,6 +26,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from arrears.domain import action_params
 from arrears.domain.errors import RuleDataError
 from arrears.domain.strategy import FIELDS, NO_STAGE, Condition, Rule, Strategy
 from arrears.rules.strategy_loader import parse_strategy
@@ -186,15 +187,7 @@ def describe_condition(strategy: Strategy | None, c: Condition, ref: str | None 
 
 
 def _params(params_json: str | dict | tuple) -> dict:
-    if isinstance(params_json, dict):
-        return params_json
-    if isinstance(params_json, tuple):
-        return dict(params_json)
-    try:
-        out = json.loads(params_json or "{}")
-    except ValueError:
-        return {}
-    return out if isinstance(out, dict) else {}
+    return dict(params_json) if isinstance(params_json, tuple) else action_params.decode(params_json)
 
 
 def action_text(action: str, params: str | dict | tuple = "") -> str:

@@ -30,7 +30,6 @@ the same statement).
 """
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -52,6 +51,7 @@ from arrears.contexts.contact.compliance import services as gate
 from arrears.contexts.money import facade as money
 from arrears.contexts.org import facade as org
 from arrears.core.errors import ArrearsError, ErrorCode
+from arrears.domain import action_params
 from arrears.domain.calendar import local_date
 from arrears.domain.cases import ACTIVE_STATUSES
 from arrears.domain.compliance import Decision, Reason, decide
@@ -105,18 +105,6 @@ class DialRefused(DeskError):
 
 def _team_id(user) -> int | None:
     return org.team_of(user.pk)
-
-
-def priority_of(action_params: str | dict | None) -> int:
-    """The strategy action's ``priority`` (1 most urgent … 9); 9 when absent or unreadable."""
-    if not action_params:
-        return 9
-    try:
-        params = json.loads(action_params) if isinstance(action_params, str) else dict(action_params)
-        p = int(params.get("priority", 9))
-    except (ValueError, TypeError, AttributeError):
-        return 9
-    return p if 1 <= p <= 9 else 9
 
 
 def score_rank(band: str | None) -> int:
@@ -194,14 +182,14 @@ def sync_queue(case_ids: list[int] | None = None, now: datetime | None = None) -
         items = items.filter(case_id__in=case_ids)
     wanted: dict[int, tuple] = {}
     for cid, team, agent, params, band, dpd in casework.active_case_facts(action="call", case_ids=case_ids):
-        wanted[cid] = (team, agent, priority_of(params), score_rank(band), dpd)
+        wanted[cid] = (team, agent, action_params.parse(params).priority, score_rank(band), dpd)
     # promise follow-ups: open promises due today or tomorrow (business date) on open, active cases
     today = timezone.localdate(now)
     promise_due: dict[int, datetime] = {}
     promised = money.open_promises_due(today, today + timedelta(days=1), case_ids=case_ids)
     for cid, team, agent, params, band, dpd in casework.active_case_facts(case_ids=promised):
         promise_due[cid] = timezone.make_aware(datetime.combine(promised[cid], datetime.min.time()))
-        wanted.setdefault(cid, (team, agent, priority_of(params), score_rank(band), dpd))
+        wanted.setdefault(cid, (team, agent, action_params.parse(params).priority, score_rank(band), dpd))
     callbacks = items.filter(klass=V.KLASS_CALLBACK, case__closed_on__isnull=True, case__status__in=ACTIVE)
     keep_callbacks = set(callbacks.values_list("case_id", flat=True))
     have = {r[0]: r[1:] for r in items.values_list("case_id", "team_id", "agent_id", "priority", "score_rank", "dpd",

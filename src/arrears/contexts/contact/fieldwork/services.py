@@ -43,6 +43,7 @@ from arrears.contexts.org import facade as org
 from arrears.contexts.org.users.services import user_roles
 from arrears.contexts.portfolio import facade as portfolio
 from arrears.core.errors import ArrearsError, ErrorCode
+from arrears.domain import action_params
 from arrears.domain import fieldwork as rules
 from arrears.domain.compliance.artifacts import check_field_visit_plan
 from arrears.domain.routing import Crew, Stop, TeamDay, hhmm, minutes
@@ -261,7 +262,7 @@ def request_visits_from_decisions(as_of: date) -> dict:
                 next((t for t, ds in teams if not ds), None)
         need, why = rules.required_staff(need_min, risky.get(cid, []))
         rows.append(FieldVisit(case_id=cid, scheduled_on=day, status=FieldVisit.Status.REQUESTED,
-                               source=FieldVisit.Source.STRATEGY, priority=rules.parse_priority(params),
+                               source=FieldVisit.Source.STRATEGY, priority=action_params.parse(params).priority,
                                request_reason=f"strategy:{as_of.isoformat()}", team_id=team_id,
                                contact_id=addresses.get(cust), staff_required=need, staff_reasons=why))
     with transaction.atomic():

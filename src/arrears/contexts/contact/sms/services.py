@@ -40,7 +40,6 @@ relations of the SMS rows (a message's case and customer).
 """
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
@@ -67,7 +66,7 @@ from arrears.contexts.contact.compliance.services import BLOCKING, check_contact
 from arrears.contexts.money import facade as money
 from arrears.contexts.portfolio import facade as portfolio
 from arrears.core.errors import ArrearsError, ErrorCode
-from arrears.domain import screening
+from arrears.domain import action_params, screening
 from arrears.domain.masking import mask_name
 from arrears.domain.money import format_amounts, sum_by_currency
 from arrears.adapters.smpp import GatewayError, Inbound, Outgoing, Receipt, Submitted
@@ -366,14 +365,6 @@ def _key(case_id: int, code: str, day: date) -> str:
     return f"{case_id}:{code}:{day.isoformat()}"
 
 
-def _params_template(raw: str) -> str | None:
-    try:
-        v = json.loads(raw or "{}").get("template")
-    except (ValueError, AttributeError):
-        return None
-    return v if isinstance(v, str) and v else None
-
-
 def _intervals() -> dict[str, int]:
     out: dict[str, int] = {}
     for code, days in SmsTemplate.objects.filter(status=SmsTemplate.Status.ACTIVE) \
@@ -408,7 +399,7 @@ def enqueue_from_decisions(as_of: date) -> dict:
     intervals = _intervals()
     wanted: list[tuple[int, int, str, str]] = []
     for case_id, customer_id, params, tz in rows:
-        code = _params_template(params)
+        code = action_params.parse(params).template
         if code is None:
             counts["bad_params"] += 1
         elif code not in intervals:

@@ -31,14 +31,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import DateField, DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from arrears.contexts.audit.services import record
 from arrears.contexts.portfolio.models import BucketHistory, CardAccount, Statement
 from arrears.contexts.strategy.tasks import reevaluate_after_commit
+from arrears.core import dbio
 from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain import promises as promise_rules
 from arrears.domain.balance import Adjustment, Explanation, GraceStatement, explain
@@ -561,51 +561,66 @@ def take_promise(case_id: int, amount: Decimal | str, promised_on: date, *, chan
     return ptp
 
 
-def _paid_towards_sql(grace_days: int):
-    """Subquery: posted payments of the promise's customer dated from ``taken_on`` to
-    ``promised_on + grace`` — the same window as :mod:`arrears.domain.promises`."""
-    end = ExpressionWrapper(OuterRef("promised_on") + Value(timedelta(days=grace_days)), output_field=DateField())
-    start = OuterRef("taken_on")
-    # not inside the extract's figures (arrears.domain.delinquency.in_extract: local date > extract date)
-    pays = (Payment.objects.filter(account__customer_id=OuterRef("customer_id"), local_date__gte=start,
-                                   local_date__lte=end, local_date__gt=F("account__as_of_extract"))
-            .filter(Q(status=Payment.Status.POSTED) | Q(reversed_on__gt=end))
-            .values("account__customer_id").annotate(s=Sum("amount")).values("s"))
-    return Coalesce(Subquery(pays, output_field=DecimalField(max_digits=16, decimal_places=2)),
-                    Value(Decimal("0.00")), output_field=DecimalField(max_digits=16, decimal_places=2))
+def _payments_of(customer_ids: set[int], start: date, end: date) -> dict[int, list[promise_rules.PromisePayment]]:
+    """The customers' payments dated ``start`` … ``end`` (posted or reversed) as the facts of
+    :func:`arrears.domain.promises.counts_towards`, by customer; which of them count is the
+    domain's to say."""
+    out: dict[int, list[promise_rules.PromisePayment]] = {}
+    ids = sorted(customer_ids)
+    for i in range(0, len(ids), 5_000):
+        for cust, day, amount, status, reversed_on, extract in (
+                Payment.objects.filter(account__customer_id__in=ids[i:i + 5_000], local_date__gte=start,
+                                       local_date__lte=end)
+                .values_list("account__customer_id", "local_date", "amount", "status", "reversed_on",
+                             "account__as_of_extract").iterator(5_000)):
+            if status != Payment.Status.POSTED:  # reversed: from its date (never before the payment's own)
+                reversed_on = reversed_on or day
+            else:
+                reversed_on = None
+            out.setdefault(cust, []).append(promise_rules.PromisePayment(day, amount, extract, reversed_on))
+    return out
 
 
-def _evaluate(qs, as_of: date, grace: int, tol: Decimal, *, decide_late: bool, reevaluate: bool = True) -> dict:
-    """Set-based evaluation of the promises in ``qs`` (all open): paid amount, then status."""
+def _evaluate(qs, as_of: date, grace: int, tol: Decimal, *, reevaluate: bool = True) -> dict:
+    """Evaluate the promises in ``qs`` (all open) by :mod:`arrears.domain.promises`: the paid
+    amount (:func:`~arrears.domain.promises.paid_towards`) and the status
+    (:func:`~arrears.domain.promises.evaluate`) of each, then one bulk write of the paid amounts
+    and one of the new statuses with their timeline events. The promise rows are locked as they
+    are read (``SELECT … FOR UPDATE`` on PostgreSQL), so a posting that evaluates the same promises
+    waits for this transaction."""
     from django.db.models.functions import TruncDate
 
-    money_field = DecimalField(max_digits=16, decimal_places=2)
-    # promises recorded without a local date (e.g. by other apps): the business-date of created_at
-    qs.filter(taken_on__isnull=True).update(taken_on=TruncDate("created_at"))
-    qs.update(paid_amount=_paid_towards_sql(grace), evaluated_on=as_of)
-    ids_qs = qs.values("id")
-    base = PromiseToPay.objects.filter(id__in=Subquery(ids_qs), status=PromiseToPay.Status.OPEN)
-    kept_ids = list(base.filter(paid_amount__gte=F("amount") - Value(tol, output_field=money_field))
-                    .values_list("id", "case_id"))
-    counts = {"kept": 0, "partly_kept": 0, "broken": 0}
-    broken: list[tuple[int, int]] = []
-    partly: list[tuple[int, int]] = []
-    if decide_late:
-        late = base.filter(promised_on__lt=as_of - timedelta(days=grace)).exclude(id__in=[i for i, _ in kept_ids])
-        partly = list(late.filter(paid_amount__gt=0).values_list("id", "case_id"))
-        broken = list(late.filter(paid_amount__lte=0).values_list("id", "case_id"))
     from arrears.contexts.casework.services import EventRow, record_events
 
-    for status, rows in (("kept", kept_ids), ("partly_kept", partly), ("broken", broken)):
-        promise_rules.check_transition("open", status)
-        for i in range(0, len(rows), 5_000):
-            chunk = rows[i:i + 5_000]
-            PromiseToPay.objects.filter(id__in=[r[0] for r in chunk], status="open").update(status=status)
-            record_events(EventRow(case_id, f"promise_{status}", as_of, "open", status, data={"promise": pid})
-                          for pid, case_id in chunk)
-        counts[status] = len(rows)
+    counts = {"kept": 0, "partly_kept": 0, "broken": 0}
+    with transaction.atomic():
+        # promises recorded without a local date (e.g. by other apps): the business-date of created_at
+        qs.filter(taken_on__isnull=True).update(taken_on=TruncDate("created_at"))
+        rows = list(qs.select_for_update().order_by("id").values_list(
+            "id", "case_id", "customer_id", "amount", "promised_on", "taken_on"))
+        if not rows:
+            return counts
+        pays = _payments_of({r[2] for r in rows}, min(r[5] for r in rows),
+                            max(promise_rules.deadline(r[4], grace) for r in rows))
+        paid: list[tuple[int, Decimal, date]] = []
+        decided: dict[str, list[tuple[int, int]]] = {"kept": [], "partly_kept": [], "broken": []}
+        for pid, case_id, customer_id, amount, promised_on, taken_on in rows:
+            towards = promise_rules.paid_towards(pays.get(customer_id, ()), taken_on, promised_on, grace)
+            paid.append((pid, towards, as_of))
+            status = promise_rules.evaluate(amount, promised_on, towards, as_of, grace_days=grace, tolerance=tol)
+            if status != promise_rules.OPEN:
+                decided[status].append((pid, case_id))
+        dbio.bulk_update(PromiseToPay._meta.db_table, "id", ("paid_amount", "evaluated_on"), paid)
+        for status, chunk_rows in decided.items():
+            promise_rules.check_transition("open", status)
+            for i in range(0, len(chunk_rows), 5_000):
+                chunk = chunk_rows[i:i + 5_000]
+                PromiseToPay.objects.filter(id__in=[r[0] for r in chunk], status="open").update(status=status)
+                record_events(EventRow(case_id, f"promise_{status}", as_of, "open", status, data={"promise": pid})
+                              for pid, case_id in chunk)
+            counts[status] = len(chunk_rows)
     if reevaluate:
-        for _, case_id in broken:
+        for _, case_id in decided["broken"]:
             reevaluate_after_commit(case_id, "promise_broken", as_of)
     return counts
 
@@ -613,19 +628,21 @@ def _evaluate(qs, as_of: date, grace: int, tol: Decimal, *, decide_late: bool, r
 def evaluate_promises(as_of: date, reevaluate: bool = True) -> dict:
     """Evaluate, in bulk, every open promise due by ``as_of`` (for the daily run).
 
-    Set-based: one ``UPDATE`` computes each promise's paid amount from posted payments (window
-    ``taken_on … promised_on + ARREARS_PTP_GRACE_DAYS``), then conditional updates set ``kept``
-    (paid ≥ amount − ``ARREARS_PTP_TOLERANCE``), and for promises past their grace ``partly_kept``
-    or ``broken``; promise timeline events are bulk-inserted; each broken promise asks the strategy
-    to re-evaluate its case after commit — unless ``reevaluate`` is false (the daily run, whose
-    strategy step follows and reviews every case with an open promise that day). Returns
-    ``{"kept": n, "partly_kept": n, "broken": n}``. Idempotent: only ``open`` promises are touched.
+    One read of the promises and one of their customers' payments; each promise's paid amount and
+    status come from :mod:`arrears.domain.promises` (payments ``taken_on … promised_on +
+    ARREARS_PTP_GRACE_DAYS`` not in the extract and not reversed by then; ``kept`` when paid ≥
+    amount − ``ARREARS_PTP_TOLERANCE``, ``partly_kept`` or ``broken`` past the grace period); the
+    paid amounts and the statuses are written in bulk, promise timeline events bulk-inserted; each
+    broken promise asks the strategy to re-evaluate its case after commit — unless ``reevaluate``
+    is false (the daily run, whose strategy step follows and reviews every case with an open
+    promise that day). Returns ``{"kept": n, "partly_kept": n, "broken": n}``. Idempotent: only
+    ``open`` promises are touched.
     """
     grace = promise_grace_days()
     tol = promise_tolerance()
     with transaction.atomic():
         qs = PromiseToPay.objects.filter(status=PromiseToPay.Status.OPEN, promised_on__lte=as_of)
-        return _evaluate(qs, as_of, grace, tol, decide_late=True, reevaluate=reevaluate)
+        return _evaluate(qs, as_of, grace, tol, reevaluate=reevaluate)
 
 
 def evaluate_customer_promises(customer_id: int, as_of: date) -> dict:
@@ -633,7 +650,7 @@ def evaluate_customer_promises(customer_id: int, as_of: date) -> dict:
     grace = promise_grace_days()
     tol = promise_tolerance()
     qs = PromiseToPay.objects.filter(status=PromiseToPay.Status.OPEN, customer_id=customer_id)
-    return _evaluate(qs, as_of, grace, tol, decide_late=True)
+    return _evaluate(qs, as_of, grace, tol)
 
 
 
