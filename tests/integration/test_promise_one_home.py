@@ -185,3 +185,23 @@ def test_a_decided_promise_is_not_decided_again_and_only_due_promises_are_read_b
                                                                                         "broken": 0}
     due.refresh_from_db()
     assert due.status == "kept"
+
+
+@override_settings(ARREARS_PTP_GRACE_DAYS=GRACE, ARREARS_PTP_TOLERANCE=TOL)
+def test_a_payment_in_another_currency_does_not_keep_the_promise():
+    """Amounts in different currencies are never added up: 100.00 USD paid does not keep a promise
+    of 100.00 CNY, and counts in full towards a USD promise of the same customer."""
+    customer, (cny, usd), case = _world(1, [EXTRACT, EXTRACT])
+    CardAccount.objects.filter(pk=usd.pk).update(currency="USD")
+    _pay(usd, "U1", P, D("100.00"))
+    kw = dict(case=case, customer=customer, amount=D("100.00"), promised_on=P, taken_on=EXTRACT,
+              created_at=datetime(2025, 3, 15, 9, tzinfo=SH))
+    in_cny = PromiseToPay.objects.create(currency="CNY", **kw)
+    in_usd = PromiseToPay.objects.create(currency="USD", **kw)
+    services.evaluate_customer_promises(customer.pk, LAST + timedelta(days=1))
+    in_cny.refresh_from_db(); in_usd.refresh_from_db()
+    assert (in_cny.status, in_cny.paid_amount) == ("broken", D("0.00"))
+    assert (in_usd.status, in_usd.paid_amount) == ("kept", D("100.00"))
+    facts = [rules.PromisePayment(P, D("100.00"), EXTRACT, None, "USD")]
+    assert rules.paid_towards(facts, EXTRACT, P, GRACE, "CNY") == D("0.00")
+    assert rules.paid_towards(facts, EXTRACT, P, GRACE, "USD") == D("100.00")

@@ -67,29 +67,37 @@ def deadline(promised_on: date, grace_days: int) -> date:
 @dataclass(frozen=True)
 class PromisePayment:
     """A payment of the promise's customer: ``local_date`` (the debtor's local date), ``amount``
-    (Decimal > 0, yuan), ``extract_date`` (its account's extract date: a payment dated on or before
-    it is already in the extract's figures) and ``reversed_on`` (the local date it was reversed or
-    charged back from; ``None`` while it stands)."""
+    (Decimal > 0, in ``currency``, ISO 4217), ``extract_date`` (its account's extract date: a
+    payment dated on or before it is already in the extract's figures) and ``reversed_on`` (the
+    local date it was reversed or charged back from; ``None`` while it stands)."""
 
     local_date: date
     amount: Decimal
     extract_date: date
     reversed_on: date | None = None
+    currency: str | None = None
 
 
-def counts_towards(p: PromisePayment, taken_on: date, promised_on: date, grace_days: int) -> bool:
-    """Whether payment ``p`` counts towards a promise taken on ``taken_on`` for ``promised_on``:
-    dated ``taken_on`` … :func:`deadline` (both inclusive), not :func:`~arrears.domain.delinquency.in_extract`,
-    and not reversed on or before the deadline."""
+def counts_towards(p: PromisePayment, taken_on: date, promised_on: date, grace_days: int,
+                   currency: str | None = None) -> bool:
+    """Whether payment ``p`` counts towards a promise taken on ``taken_on`` for ``promised_on`` in
+    ``currency``: dated ``taken_on`` … :func:`deadline` (both inclusive), not
+    :func:`~arrears.domain.delinquency.in_extract`, not reversed on or before the deadline, and in
+    the promise's currency (amounts in different currencies are never added up: a USD payment
+    does not keep a CNY promise). ``currency`` ``None`` (or a payment without one) skips the
+    currency check."""
     end = deadline(promised_on, grace_days)
     return (taken_on <= p.local_date <= end and not in_extract(p.local_date, p.extract_date)
-            and (p.reversed_on is None or p.reversed_on > end))
+            and (p.reversed_on is None or p.reversed_on > end)
+            and (currency is None or p.currency is None or p.currency == currency))
 
 
-def paid_towards(payments: Iterable[PromisePayment], taken_on: date, promised_on: date, grace_days: int) -> Decimal:
-    """The amount paid towards a promise: the sum of the ``payments`` that :func:`counts_towards`
-    it (Decimal, two places; 0.00 when none)."""
-    return money(sum((p.amount for p in payments if counts_towards(p, taken_on, promised_on, grace_days)), ZERO))
+def paid_towards(payments: Iterable[PromisePayment], taken_on: date, promised_on: date, grace_days: int,
+                 currency: str | None = None) -> Decimal:
+    """The amount paid towards a promise in ``currency``: the sum of the ``payments`` that
+    :func:`counts_towards` it (Decimal, two places, in that currency; 0.00 when none)."""
+    return money(sum((p.amount for p in payments
+                      if counts_towards(p, taken_on, promised_on, grace_days, currency)), ZERO))
 
 
 def evaluate(amount: Decimal, promised_on: date, paid: Decimal, as_of: date, *, grace_days: int = 0,

@@ -568,16 +568,16 @@ def _payments_of(customer_ids: set[int], start: date, end: date) -> dict[int, li
     out: dict[int, list[promise_rules.PromisePayment]] = {}
     ids = sorted(customer_ids)
     for i in range(0, len(ids), 5_000):
-        for cust, day, amount, status, reversed_on, extract in (
+        for cust, day, amount, status, reversed_on, extract, currency in (
                 Payment.objects.filter(account__customer_id__in=ids[i:i + 5_000], local_date__gte=start,
                                        local_date__lte=end)
                 .values_list("account__customer_id", "local_date", "amount", "status", "reversed_on",
-                             "account__as_of_extract").iterator(5_000)):
+                             "account__as_of_extract", "account__currency").iterator(5_000)):
             if status != Payment.Status.POSTED:  # reversed: from its date (never before the payment's own)
                 reversed_on = reversed_on or day
             else:
                 reversed_on = None
-            out.setdefault(cust, []).append(promise_rules.PromisePayment(day, amount, extract, reversed_on))
+            out.setdefault(cust, []).append(promise_rules.PromisePayment(day, amount, extract, reversed_on, currency))
     return out
 
 
@@ -597,15 +597,15 @@ def _evaluate(qs, as_of: date, grace: int, tol: Decimal, *, reevaluate: bool = T
         # promises recorded without a local date (e.g. by other apps): the business-date of created_at
         qs.filter(taken_on__isnull=True).update(taken_on=TruncDate("created_at"))
         rows = list(qs.select_for_update().order_by("id").values_list(
-            "id", "case_id", "customer_id", "amount", "promised_on", "taken_on"))
+            "id", "case_id", "customer_id", "amount", "promised_on", "taken_on", "currency"))
         if not rows:
             return counts
         pays = _payments_of({r[2] for r in rows}, min(r[5] for r in rows),
                             max(promise_rules.deadline(r[4], grace) for r in rows))
         paid: list[tuple[int, Decimal, date]] = []
         decided: dict[str, list[tuple[int, int]]] = {"kept": [], "partly_kept": [], "broken": []}
-        for pid, case_id, customer_id, amount, promised_on, taken_on in rows:
-            towards = promise_rules.paid_towards(pays.get(customer_id, ()), taken_on, promised_on, grace)
+        for pid, case_id, customer_id, amount, promised_on, taken_on, currency in rows:
+            towards = promise_rules.paid_towards(pays.get(customer_id, ()), taken_on, promised_on, grace, currency)
             paid.append((pid, towards, as_of))
             status = promise_rules.evaluate(amount, promised_on, towards, as_of, grace_days=grace, tolerance=tol)
             if status != promise_rules.OPEN:
