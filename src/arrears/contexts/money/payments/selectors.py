@@ -146,3 +146,19 @@ def credits_since_extract(as_of: date, schema):
         f"j.reversed_on AS until, j.kind FROM {b} j JOIN {acc} a ON a.id = j.account_id "
         f"WHERE j.local_date >= a.as_of_extract AND j.local_date <= %s",
         [as_of, as_of], schema=schema)
+
+
+# --- relations handed to the strategy (registered in PaymentsConfig.ready; columns documented in
+# arrears.contexts.strategy.relations.RELATIONS) --------------------------------------------------
+
+def payments_relation() -> str:
+    """Every payment, reversed ones included: ``account_id``, ``local_date``, ``amount``, ``status``."""
+    from .models import Payment
+
+    return f"SELECT account_id, local_date, amount, status FROM {Payment._meta.db_table}"
+
+
+def promises_relation() -> str:
+    """Every promise to pay: ``id``, ``case_id``, ``customer_id``, ``created_at``, ``promised_on``, ``status``."""
+    return (f"SELECT id, case_id, customer_id, created_at, promised_on, status "
+            f"FROM {PromiseToPay._meta.db_table}")
