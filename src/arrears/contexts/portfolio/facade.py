@@ -149,6 +149,21 @@ def write_replayed_figures(account_id: int, *, principal: Decimal, interest: Dec
     return account_state(account_id)
 
 
+from .intake.extract import ExtractError  # noqa: E402,F401  (a rejected file: every problem, file/line/column)
+
+
+def read_payments_file(path, as_of: date, account_timezones: dict[str, str]) -> list:
+    """Read and validate a daily payments file (``payment_id, account_id, paid_at, amount,
+    channel[, reverses]``) against the known accounts (``{card-system number: IANA time zone}``,
+    see :func:`account_timezones`). Returns its rows in file order (``PaymentRow``: ``line``,
+    ``payment_id``, ``account_id`` — the card-system number —, aware ``paid_at``, ``local_date``,
+    ``amount`` Decimal, ``channel``, ``reverses``); raises :class:`ExtractError` listing every
+    problem (nothing is to be posted from a rejected file)."""
+    from .intake.payments import read_payments_file as read
+
+    return read(path, as_of, account_timezones)
+
+
 #: the columns of :func:`accounts_sql`
 ACCOUNT_COLUMNS = ("account_id", "customer_id", "external_id", "currency", "credit_limit", "as_of_extract")
 

@@ -95,10 +95,9 @@ class CaseScopedAPI(APIView):
 
 def _account_of_case(view: CaseScopedAPI, number: str) -> int:
     """The id of account ``number`` of the case's customer; 400 otherwise."""
-    from arrears.contexts.portfolio.models import CardAccount
+    from arrears.contexts.portfolio.facade import account_id_for
 
-    account_id = (CardAccount.objects.filter(external_id=number, customer_id=view.customer_id)
-                  .values_list("id", flat=True).first())
+    account_id = account_id_for(number, customer_id=view.customer_id)
     if account_id is None:
         raise serializers.ValidationError({"account": f"no account {number!r} on this case"})
     return account_id

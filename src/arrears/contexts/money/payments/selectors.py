@@ -59,11 +59,12 @@ def explain_account(account_external_id: str, as_of: date):
     number as of ``as_of``. Raises :class:`~.services.AccountNotFound` (a ``LookupError``) for an
     unknown account, :class:`~.services.PaymentError` (a ``ValueError``) for a date before the
     account's extract."""
-    from arrears.contexts.portfolio.models import CardAccount
+    from arrears.contexts.portfolio.facade import account_id_for, account_state
 
     from .services import AccountNotFound, account_explanation
 
-    account = CardAccount.objects.filter(external_id=account_external_id).first()
+    account_id = account_id_for(account_external_id)
+    account = account_state(account_id) if account_id is not None else None
     if account is None:
         raise AccountNotFound(f"unknown account {account_external_id!r}", "account")
     return account_explanation(account, as_of)[0]
