@@ -56,13 +56,11 @@ def _holds_at(as_of: date) -> datetime:
     return datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=tz) - timedelta(microseconds=1)
 
 
-def _open_cases_sql(case_ids: list[int] | None) -> str:
-    """Open cases (or only ``case_ids`` of them) as a relation: ``id``, ``customer_id``, ``opened_on``."""
-    only = ""
-    if case_ids is not None:
-        only = f" AND c.case_id IN ({', '.join(str(int(i)) for i in case_ids) or 'NULL'})"
-    return (f"SELECT c.case_id AS id, c.customer_id, c.opened_on FROM ({casework.cases_sql()}) c "
-            f"WHERE c.closed_on IS NULL{only}")
+def _only(case_ids: list[int] | None) -> str:
+    """The condition limiting the cases relation ``c`` to ``case_ids`` ('' for every case)."""
+    if case_ids is None:
+        return ""
+    return f" AND c.case_id IN ({', '.join(str(int(i)) for i in case_ids) or 'NULL'})"
 
 
 def read_raw(as_of: date, case_ids: list[int] | None = None) -> dict[str, pa.Table]:
@@ -73,10 +71,9 @@ def read_raw(as_of: date, case_ids: list[int] | None = None) -> dict[str, pa.Tab
     Each context's tables come as a relation from that context: cases (casework), customers and
     accounts (portfolio) from their facades; promises, holds, the ledger and visits from the
     relations money and contact register (:mod:`arrears.contexts.strategy.relations`)."""
-    only = ""
-    if case_ids is not None:
-        only = f" AND c.case_id IN ({', '.join(str(int(i)) for i in case_ids) or 'NULL'})"
-    open_cases = _open_cases_sql(case_ids)
+    only = _only(case_ids)
+    open_cases = (f"SELECT c.case_id AS id, c.customer_id, c.opened_on FROM ({casework.cases_sql()}) c "
+                  f"WHERE c.closed_on IS NULL{only}")
     at = _holds_at(as_of)
     queries = {
         "cases": (f"SELECT c.case_id, c.customer_id, c.bucket, c.max_dpd AS dpd, "
