@@ -150,7 +150,8 @@ def credits(account: AccountState) -> list[Credit]:
 
 
 def _adjustments(account: AccountState, pos: AccountPosition, as_of: date) -> list[Adjustment]:
-    rows = (BalanceAdjustment.objects.filter(account_id=account.id, local_date__gte=pos.opened_on, local_date__lte=as_of)
+    rows = (BalanceAdjustment.objects
+            .filter(account_id=account.id, local_date__gte=pos.opened_on, local_date__lte=as_of)
             .filter(Q(reversed_on__isnull=True) | Q(reversed_on__gt=as_of)))
     return [Adjustment(f"{a.kind}:{a.reference}", a.local_date,
                        Components(principal=a.principal, interest=a.interest, penalty=a.penalty, fees=a.fees), a.kind)
@@ -162,7 +163,8 @@ def _grace_statements(account: AccountState, pos: AccountPosition, opening: Comp
     opening: dated on or before it and due on or after it. The statement balance still unpaid at
     the opening is its ``closing_balance`` within what the account owed then; its interest-free
     principal is that within the opening principal."""
-    rows = sorted((st.statement_date, st.due_date, st.closing_balance) for st in portfolio.account_statements(account.id)
+    rows = sorted((st.statement_date, st.due_date, st.closing_balance)
+                  for st in portfolio.account_statements(account.id)
                   if st.statement_date <= pos.opened_on and st.due_date >= pos.opened_on)
     return [GraceStatement(f"stmt:{s.isoformat()}", s, d, min(money(b), opening.total), min(money(b), opening.principal))
             for s, d, b in rows if b and b > 0]
@@ -497,9 +499,9 @@ def add_adjustment(account_id: int, kind: str, local_day: date, amounts: Compone
         if done is not None:
             return done
         adj = BalanceAdjustment.objects.create(
-            account_id=account.id, kind=kind, local_date=local_day, principal=amounts.principal, interest=amounts.interest,
-            penalty=amounts.penalty, fees=amounts.fees, reference=reference, created_at=timezone.now(),
-            actor=actor if getattr(actor, "pk", None) else None)
+            account_id=account.id, kind=kind, local_date=local_day, principal=amounts.principal,
+            interest=amounts.interest, penalty=amounts.penalty, fees=amounts.fees, reference=reference,
+            created_at=timezone.now(), actor=actor if getattr(actor, "pk", None) else None)
         pos = _position(account)
         as_of = max(local_day, pos.opened_on)
         exp, dlq = account_explanation(account, as_of)
@@ -534,9 +536,9 @@ def take_promise(case_id: int, amount: Decimal | str, promised_on: date, *, chan
     if promised_on < taken_on:
         raise PaymentError(f"promised_on {promised_on} is before today ({taken_on})", "promised_on")
     with transaction.atomic():
-        ptp = PromiseToPay.objects.create(case_id=case.id, customer_id=case.customer_id, amount=amount, currency=case.currency,
-                                          promised_on=promised_on, channel=channel, agent=agent, created_at=now,
-                                          taken_on=taken_on)
+        ptp = PromiseToPay.objects.create(case_id=case.id, customer_id=case.customer_id, amount=amount,
+                                          currency=case.currency, promised_on=promised_on, channel=channel,
+                                          agent=agent, created_at=now, taken_on=taken_on)
         _case_event(case.id, "promise_taken", taken_on,
                     {"promise": ptp.pk, "amount": str(amount), "promised_on": promised_on.isoformat(),
                      "channel": channel}, getattr(agent, "pk", None))
@@ -582,8 +584,9 @@ def _evaluate(qs, as_of: date, grace: int, tol: Decimal, *, decide_late: bool, r
         for i in range(0, len(rows), 5_000):
             chunk = rows[i:i + 5_000]
             PromiseToPay.objects.filter(id__in=[r[0] for r in chunk], status="open").update(status=status)
-            casework.record_events(casework.EventRow(case_id, f"promise_{status}", as_of, "open", status, data={"promise": pid})
-                          for pid, case_id in chunk)
+            casework.record_events(casework.EventRow(case_id, f"promise_{status}", as_of, "open", status,
+                                                     data={"promise": pid})
+                                   for pid, case_id in chunk)
         counts[status] = len(rows)
     if reevaluate:
         for _, case_id in broken:

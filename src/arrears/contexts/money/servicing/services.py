@@ -74,8 +74,8 @@ def _case_event(customer_id: int, kind: str, as_of: date, data: dict, actor=None
                 reason="") -> None:
     case = casework.open_case_for_customer(customer_id, latest=True)
     if case is not None:
-        casework.record_events([casework.EventRow(case.id, kind, as_of, from_status, to_status, getattr(actor, "pk", None), reason,
-                                data)])
+        casework.record_events([casework.EventRow(case.id, kind, as_of, from_status, to_status,
+                                                  getattr(actor, "pk", None), reason, data)])
 
 
 # ----------------------------------------------------------------------------- plans
