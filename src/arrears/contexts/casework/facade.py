@@ -181,6 +181,173 @@ def register_event_kinds(labels: dict[str, object]) -> None:
 
 
 # ---------------------------------------------------------------- used by money and strategy
+# (the case's strategy fields are written only here and by casework itself; the daily pipeline and
+# the contact context reach cases through their own sections)
+
+from .models import CaseEvent  # noqa: E402
+from .services import EventRow, NewCase  # noqa: E402  (frozen dataclasses of the case writes)
+
+#: the core timeline event kinds (a ``TextChoices``: each member equals its string, e.g. ``"stage_changed"``)
+EventKind = CaseEvent.Kind
+
+#: the columns of :func:`cases_sql`, in order
+CASE_COLUMNS = (
+    "case_id", "customer_id", "status", "opened_on", "closed_on", "bucket", "max_dpd", "total_balance",
+    "overdue_amount", "currency", "score_band", "stage", "stage_since", "strategy_version", "segment", "arm",
+    "rule_id", "action", "action_params", "decision_on", "next_review_on", "assigned_to_id", "team_id",
+    "assigned_on",
+)
+
+
+def cases_sql() -> str:
+    """Every case as a relation, for another context's set-based SQL (``FROM ({cases_sql()}) c``):
+    a ``SELECT`` without parameters yielding :data:`CASE_COLUMNS` — ``case_id``, ``customer_id``,
+    ``status`` (a :class:`arrears.domain.cases.CaseStatus` value), ``opened_on`` / ``closed_on``
+    (dates; ``closed_on`` NULL while open), ``bucket``, ``max_dpd``, ``total_balance`` /
+    ``overdue_amount`` (decimal, the primary currency's), ``currency``, ``score_band`` ('' when
+    none), the strategy decision in force (``stage``, ``stage_since``, ``strategy_version``,
+    ``segment``, ``arm``, ``rule_id``, ``action``, ``action_params``, ``decision_on``,
+    ``next_review_on``; '' / NULL before the first decision) and the assignment
+    (``assigned_to_id``: the agent's user id, ``team_id``, ``assigned_on``; NULL when unassigned)."""
+    from .models import Case
+
+    cols = ", ".join(("id AS case_id", *CASE_COLUMNS[1:]))
+    return f"SELECT {cols} FROM {Case._meta.db_table}"
+
+
+def record_events(events, at=None) -> int:
+    """Append timeline events (:class:`EventRow`, bulk); ``at`` (aware instant) defaults to now.
+    Returns the number written."""
+    from .services import record_events as record
+
+    return record(events, at=at)
+
+
+def open_cases(new, as_of, reason: str | None = None) -> int:
+    """Open one case per :class:`NewCase` (status ``open``, an ``opened`` event each, with
+    ``reason``: a message id). Returns the number opened. Call inside ``transaction.atomic``."""
+    from .services import open_cases as open_
+
+    return open_(new, as_of) if reason is None else open_(new, as_of, reason=reason)
+
+
+def update_positions(rows, as_of) -> int:
+    """Refresh open cases' figures: rows of ``(case_id, bucket, previous_bucket, max_dpd,
+    total_balance, overdue_amount, currency, amounts_json)``; a bucket change writes a
+    ``bucket_changed`` event. Returns the number of rows."""
+    from .services import update_positions as update
+
+    return update(rows, as_of)
+
+
+def transition_many(cases, to_status, *, as_of=None, actor_id: int | None = None, reason: str = "",
+                    data: dict | None = None) -> int:
+    """Move each ``(case_id, current_status)`` to ``to_status`` through the declared map, with a
+    ``status_changed`` event each (``IllegalTransition``, ``StaleCase``, ``DomainError`` as
+    :func:`arrears.contexts.casework.services.transition_many`). Returns the number moved."""
+    from .services import transition_many as move
+
+    return move(cases, to_status, as_of=as_of, actor_id=actor_id, reason=reason, data=data)
+
+
+def open_case_for_customer(customer_id: int, *, latest: bool = False):
+    """The customer's open case as a :class:`~arrears.contexts.casework.selectors.CaseRef`
+    (``id``, ``customer_id``, ``status``, ``bucket``, ``opened_on``, ``closed_on``, ``currency``,
+    ``timezone``, ``is_closed``), or ``None``; with ``latest=True`` and none open, their latest
+    closed case. No data scope: for services, not for users."""
+    from .selectors import open_case_for_customer as find
+
+    return find(customer_id, latest=latest)
+
+
+def case_ref(case_id: int, user=None):
+    """Case ``case_id`` as a ``CaseRef`` (see :func:`open_case_for_customer`), or ``None`` when
+    there is no such case — or, with ``user``, when it is outside that user's data scope."""
+    from .models import Case
+    from .scope import visible_cases
+    from .selectors import CaseRef
+
+    qs = Case.objects.all() if user is None else visible_cases(user)
+    row = (qs.filter(pk=case_id).values_list("id", "customer_id", "status", "bucket", "opened_on", "closed_on",
+                                              "currency", "customer__timezone").first())
+    return CaseRef(*row) if row else None
+
+
+def case_position(case_id: int) -> dict | None:
+    """The figures the case rule compares (:func:`arrears.domain.cases.case_action`):
+    ``{"bucket", "max_dpd", "total_balance", "overdue_amount", "amounts"}`` of case ``case_id``,
+    or ``None``."""
+    from .models import Case
+
+    return (Case.objects.filter(pk=case_id)
+            .values("bucket", "max_dpd", "total_balance", "overdue_amount", "amounts").first())
+
+
+def case_statuses(case_ids) -> dict[int, str]:
+    """``{case_id: status}`` of these cases (unknown ids are left out); read in chunks."""
+    from .models import Case
+
+    ids = list(case_ids)
+    out: dict[int, str] = {}
+    for i in range(0, len(ids), 5000):
+        out.update(Case.objects.filter(pk__in=ids[i:i + 5000]).values_list("pk", "status"))
+    return out
+
+
+def case_strategy_fields(case_id: int) -> dict | None:
+    """The strategy decision in force on case ``case_id``: ``{"stage", "stage_since",
+    "strategy_version", "segment", "arm", "rule_id", "action", "action_params", "decision_on",
+    "next_review_on"}`` ('' / ``None`` before the first decision), or ``None`` for no such case."""
+    from .models import Case
+
+    return (Case.objects.filter(pk=case_id)
+            .values("stage", "stage_since", "strategy_version", "segment", "arm", "rule_id", "action",
+                    "action_params", "decision_on", "next_review_on").first())
+
+
+#: the strategy fields :func:`write_decisions` writes, in the order of its rows
+DECISION_COLUMNS = ("stage", "stage_since", "strategy_version", "segment", "arm", "rule_id", "action",
+                    "action_params", "next_review_on")
+
+
+def write_decisions(rows, as_of) -> int:
+    """Write the strategy decision in force on cases, in bulk: rows of ``(case_id, *DECISION_COLUMNS)``
+    (``stage`` '' for no stage; dates as ``date``); ``decision_on`` becomes ``as_of``. Call inside
+    the caller's transaction. Returns the number of rows."""
+    from arrears.core import dbio
+
+    from .models import Case
+
+    return dbio.bulk_update(Case._meta.db_table, "id", (*DECISION_COLUMNS, "decision_on"),
+                            ((*r[:10], as_of) for r in rows))
+
+
+def write_assignments(rows) -> int:
+    """Assign cases in bulk: rows of ``(case_id, agent_id, team_id, assigned_on)`` (``None`` for
+    unassigned). Writes no event (the caller records ``assigned`` events). Returns the row count."""
+    from arrears.core import dbio
+
+    from .models import Case
+
+    return dbio.bulk_update(Case._meta.db_table, "id", ("assigned_to_id", "team_id", "assigned_on"), rows)
+
+
+def open_case_actions() -> tuple:
+    """The strategy's actions in force on open cases: ``(latest decision_on or None,
+    {action: cases}, {(segment, arm): {action: cases}})``, over open cases with an action."""
+    from django.db.models import Count, Max
+
+    from .models import Case
+
+    open_cases_ = Case.objects.filter(closed_on__isnull=True).exclude(action="")
+    as_of = open_cases_.aggregate(d=Max("decision_on"))["d"]
+    in_force = {r["action"]: r["n"] for r in open_cases_.values("action").annotate(n=Count("id")).order_by()}
+    cells: dict[tuple[str, str], dict[str, int]] = {}
+    for r in open_cases_.values("segment", "arm", "action").annotate(n=Count("id")).order_by():
+        cells.setdefault((r["segment"], r["arm"]), {})[r["action"]] = r["n"]
+    return as_of, in_force, cells
+
+
 
 
 # ---------------------------------------------------------------- used by casework, portfolio, audit, org and the pipeline

@@ -12,6 +12,12 @@ class DeskConfig(AppConfig):
 
         register_event_kinds(EVENT_KINDS)
 
+        # the strategy (left of contact) imports no contact code: the queue follows its re-decisions
+        # and the strategy reads the ledger and visits through what contact registers with it
+        from arrears.contexts.contact.facade import connect_to_strategy
+
+        connect_to_strategy()
+
 
 #: the desk's timeline event kinds (the assignment itself uses the core ``assigned`` kind)
 EVENT_KINDS = {
