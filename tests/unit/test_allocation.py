@@ -102,6 +102,15 @@ def test_cases_are_ordered_by_priority_then_dpd_then_balance():
     assert sorted(c for c, r in a.items() if r["agent_id"] == 1) == [2, 4, 5]
 
 
+def test_a_case_without_a_priority_ties_with_the_nines():
+    """arrears.domain.action_params: no priority (or an unreadable one) is 9, the least urgent —
+    ordered with the 9s by DPD, never before a stated priority and no longer after every 9."""
+    cases = [case(1, prio=9, dpd=5), case(2, prio=None, dpd=30), case(3, params="not json", dpd=20),
+             case(4, prio=8, dpd=1), case(5, prio=0, dpd=99)]
+    _, a = run(cases, [team(1)], [agent(1, 1, 3)])
+    assert sorted(c for c, r in a.items() if r["agent_id"] == 1) == [2, 4, 5]
+
+
 def test_over_full_agent_keeps_only_the_first_cases_by_order():
     old = AS_OF - timedelta(days=30)
     cases = [case(1, prio=1, agent=1, team=1, assigned=old), case(2, prio=3, agent=1, team=1, assigned=old),

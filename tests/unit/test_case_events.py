@@ -160,9 +160,9 @@ def test_audited_kinds_name_their_audit_action():
 def test_a_kind_is_declared_once():
     from django.utils.translation import gettext_lazy as _
 
-    from arrears.contexts.casework.events import EventKind, register_event_kinds
+    from arrears.contexts.casework.events import KindSpec, register_event_kinds
 
     with pytest.raises(ValueError):
-        register_event_kinds({"opened": EventKind(_("立案"), required={"bucket": str})})
+        register_event_kinds({"opened": KindSpec(_("立案"), required={"bucket": str})})
     with pytest.raises(ValueError):
-        register_event_kinds({"desk_hold": EventKind(_("暂停催收事由"), required={"hold": int})})
+        register_event_kinds({"desk_hold": KindSpec(_("暂停催收事由"), required={"hold": int})})

@@ -1,5 +1,5 @@
-"""``arrears bench compliance``: the report's shape (figures are for the closing note; the bound
-here is loose so a slow CI machine does not fail it — the target is p99 ≤ 1 ms)."""
+"""``arrears bench compliance``: the report's shape. Speed is never asserted here: the figures
+(target p99 ≤ 1 ms) are printed by ``arrears bench compliance`` and go into the closing note."""
 from __future__ import annotations
 
 import io
@@ -18,7 +18,6 @@ def test_single_decision_bench_report():
         s = r[key]
         assert 0 < s["p50_us"] <= s["p99_us"] <= s["max_us"]
     assert set(r["cn"]["mix"]) >= {"allow", "deny"}
-    assert r["all"]["p99_us"] < 5000
 
 
 def test_bench_command_json(monkeypatch):

@@ -81,8 +81,3 @@ def test_safety_clock_raises_then_escalates():
     assert step(90, has_overdue_alert=True).escalate
     assert not step(200, has_overdue_alert=True, escalated=True).escalate
     assert not step(200, checked_out=True).raise_overdue
-
-
-def test_priority_from_action_params():
-    assert f.parse_priority('{"priority": 3}') == 3
-    assert f.parse_priority("") == 0 and f.parse_priority("not json") == 0

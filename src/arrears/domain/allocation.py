@@ -40,7 +40,8 @@ PLACEMENT_REASONS = ("new", "case_closed", "hold", "stage_left", "term_end", "op
 @dataclass(frozen=True)
 class OrderKey:
     """One key of the allocation order: ``field`` ∈ :data:`ORDER_FIELDS`, ``descending`` or not;
-    missing values (a case without a priority) sort last. ``case_id`` ascending always ends the
+    missing values sort last (a case's priority is never missing: an action without one has
+    priority 9, :mod:`arrears.domain.action_params`). ``case_id`` ascending always ends the
     order, so it is total and allocation is deterministic."""
 
     field: str

@@ -29,7 +29,7 @@ __all__ = [
     "STATUSES", "TRANSITIONS", "OPEN_STATUSES", "FINAL_STATUSES", "IllegalVisitTransition", "check_transition",
     "MET", "OUTCOMES", "RISK_FLAGS", "required_staff", "visit_window", "haversine_m", "CheckInVerdict",
     "check_in_verdict", "ReportError", "ReportInput", "validate_report", "SafetyPolicy", "SafetyStep",
-    "safety_step", "ALERT_TRANSITIONS", "check_alert_transition", "parse_priority",
+    "safety_step", "ALERT_TRANSITIONS", "check_alert_transition",
 ]
 
 # ---- the visit's status ---------------------------------------------------------------------------
@@ -90,17 +90,6 @@ MET = ("met_debtor", "met_family", "nobody", "moved")
 OUTCOMES = ("promise", "plan_request", "refused", "dispute", "hardship", "no_result")
 #: dangers recorded on a report; any of them forces a two-person crew on later visits
 RISK_FLAGS = ("aggression", "dog", "weapon", "threats", "unsafe_building", "other")
-
-
-def parse_priority(params: str | None) -> int:
-    """``{"priority": n}`` (the strategy's ``action_params`` JSON) → ``n``; 0 when absent or bad."""
-    import json
-
-    try:
-        value = json.loads(params or "{}").get("priority", 0)
-        return int(value)
-    except (ValueError, TypeError, AttributeError):
-        return 0
 
 
 def required_staff(policy_min: int, risk_flags: tuple[str, ...] | list[str], address_flagged: bool = False) -> tuple[int, list[str]]:

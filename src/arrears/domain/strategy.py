@@ -41,6 +41,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
+from . import action_params
 from .errors import RuleDataError
 
 __all__ = [
@@ -89,7 +90,7 @@ FIELDS: dict[str, FieldSpec] = {f.name: f for f in (
     FieldSpec("language", "set", doc="debtor's language (zh-hans, en …)"),
 )}
 
-#: action type → the parameters it requires
+#: action type → the parameters it requires (read back by :mod:`arrears.domain.action_params`)
 ACTIONS: dict[str, tuple[str, ...]] = {
     "sms": ("template",),
     "call": ("queue", "priority"),
@@ -512,6 +513,9 @@ def _rule(raw: dict, where: str, params: dict, buckets: list[str], stage_names: 
     for need in ACTIONS[atype]:
         if need not in aparams:
             errors.append(f"{where}.action: {atype} needs `{need}`")
+    # what the decision stores must read back as written (a `$parameter` escapes the schema's check)
+    errors.extend(f"{where}.action: {p}" for p in action_params.problems(
+        {k: v for k, v in aparams.items() if v is not None}))
     stage = raw.get("stage", ACTION_STAGE[atype])
     if stage is not None and stage not in stage_names:
         errors.append(f"{where}.stage: unknown stage {stage!r} (declared: {', '.join(sorted(stage_names))})")

@@ -10,7 +10,8 @@ Inputs (DuckDB relations or Arrow tables; column names and types as in the schem
 
 * ``cases`` (:data:`CASES_SCHEMA`) — one row per open case, after today's strategy decision:
   ``stage``, ``action`` and ``action_params`` (canonical JSON: ``priority`` and ``pool`` are read
-  from it) are today's; ``agent_id``/``team_id``/``assigned_on`` the current assignment.
+  from it by :func:`arrears.domain.action_params.sql`; 9 without a priority) are today's;
+  ``agent_id``/``team_id``/``assigned_on`` the current assignment.
 * ``teams`` (:data:`TEAMS_SCHEMA`) — ``department`` collection/field/legal; ``buckets``,
   ``languages``, ``districts`` are skills, an empty list means any (districts matter only for field).
 * ``agents`` (:data:`AGENTS_SCHEMA`) — absent on ``as_of`` when ``absent_from ≤ as_of ≤
@@ -60,6 +61,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from arrears.domain import action_params
 from arrears.domain.allocation import INTERNAL_DEPARTMENTS, AllocationPolicy
 
 __all__ = [
@@ -309,9 +311,8 @@ def allocate(con: duckdb.DuckDBPyConnection, cases, teams, agents, agencies, pla
                c.hold_kind, c.promise, c.last_payment_on, c.agent_id, c.team_id, c.assigned_on,
                CASE WHEN dept0 = 'agency' AND c.hold_kind IN {hold_kinds} THEN {_q(pol.held_department)}
                     ELSE dept0 END AS dept,
-               TRY_CAST(nullif(regexp_extract(c.action_params, '"priority":(-?[0-9]+)', 1), '') AS INTEGER) AS prio,
-               coalesce(nullif(regexp_extract(c.action_params, '"pool":"([^"]*)"', 1), ''),
-                        {_q(pol.default_pool)}) AS pool
+               {action_params.sql("priority", "c.action_params")} AS prio,
+               coalesce({action_params.sql("pool", "c.action_params")}, {_q(pol.default_pool)}) AS pool
         FROM (SELECT *, CASE coalesce(nullif(stage, ''), 'none') {dept_map} ELSE NULL END AS dept0
               FROM __alloc_in_cases) c
         """)

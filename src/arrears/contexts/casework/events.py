@@ -1,6 +1,6 @@
 """The case timeline's event kinds: each kind typed, its data declared, and whether it is audited.
 
-A :class:`EventKind` says what an event of that kind carries in ``CaseEvent.data`` (the keys it
+A :class:`KindSpec` says what an event of that kind carries in ``CaseEvent.data`` (the keys it
 must have and may have, with their JSON types) and which audit action, if any, is written with it
 (:class:`AuditRule`). The core kinds (:class:`~arrears.contexts.casework.models.CaseEvent.Kind`)
 are declared here; other contexts declare theirs with :func:`register_event_kinds` from their
@@ -80,7 +80,7 @@ class AuditRule:
 
 
 @dataclass(frozen=True)
-class EventKind:
+class KindSpec:
     """One kind of timeline event.
 
     - ``label``: its name on the timeline (a lazily translated message id);
@@ -158,61 +158,61 @@ OPT_STR, OPT_INT = (str, NONE), (int, NONE)
 K = CaseEvent.Kind
 
 #: The core kinds (labels from :class:`~arrears.contexts.casework.models.CaseEvent.Kind`).
-CORE_KINDS: Mapping[str, EventKind] = MappingProxyType({
+CORE_KINDS: Mapping[str, KindSpec] = MappingProxyType({
     # the daily run (casework.services.open_cases / update_positions / transition_many)
-    K.OPENED: EventKind(K.OPENED.label, required={"bucket": STR, "dpd": INT}),
-    K.STATUS_CHANGED: EventKind(K.STATUS_CHANGED.label, optional={"trigger": STR}),
-    K.BUCKET_CHANGED: EventKind(K.BUCKET_CHANGED.label, required={"from": OPT_STR, "to": STR, "dpd": INT}),
+    K.OPENED: KindSpec(K.OPENED.label, required={"bucket": STR, "dpd": INT}),
+    K.STATUS_CHANGED: KindSpec(K.STATUS_CHANGED.label, optional={"trigger": STR}),
+    K.BUCKET_CHANGED: KindSpec(K.BUCKET_CHANGED.label, required={"from": OPT_STR, "to": STR, "dpd": INT}),
     # the allocation (strategy) or the desk (get-next from the team pool; a supervisor's reassignment,
     # audited as ``desk.reassign``)
-    K.ASSIGNED: EventKind(
+    K.ASSIGNED: KindSpec(
         K.ASSIGNED.label,
         optional={"from": OPT_INT, "to": OPT_INT, "by": STR, "from_agent": OPT_INT, "to_agent": OPT_INT,
                   "from_team": OPT_INT, "to_team": OPT_INT, "change": STR, "why": OPT_STR, "policy": OPT_STR},
         audit=(AuditRule("desk.reassign", {"by": "desk_reassign"}),),
     ),
-    K.NOTE: EventKind(K.NOTE.label, optional={"text": STR}),
+    K.NOTE: KindSpec(K.NOTE.label, optional={"text": STR}),
     # the contact gate (contact.compliance)
-    K.CONTACT_BLOCKED: EventKind(K.CONTACT_BLOCKED.label, required={
+    K.CONTACT_BLOCKED: KindSpec(K.CONTACT_BLOCKED.label, required={
         "channel": STR, "at": STR, "decision": STR, "rule_ids": LIST, "reasons": LIST, "next_allowed_at": OPT_STR,
         "pack_version": STR, "caller_kind": STR, "caller": STR}),
-    K.CONTACT_ATTEMPT: EventKind(K.CONTACT_ATTEMPT.label, required={
+    K.CONTACT_ATTEMPT: KindSpec(K.CONTACT_ATTEMPT.label, required={
         "attempt": INT, "channel": STR, "direction": STR, "outcome": STR, "caller_kind": STR, "caller": STR,
         "decision": STR, "rule_ids": LIST, "pack_version": STR}),
     # the strategy and the allocation
-    K.STAGE_CHANGED: EventKind(K.STAGE_CHANGED.label,
+    K.STAGE_CHANGED: KindSpec(K.STAGE_CHANGED.label,
                                required={"from": STR, "to": STR, "rule": STR, "trigger": STR}),
-    **{kind: EventKind(kind.label, required={"agency": OPT_INT, "pool": OPT_STR, "why": OPT_STR,
+    **{kind: KindSpec(kind.label, required={"agency": OPT_INT, "pool": OPT_STR, "why": OPT_STR,
                                              "recall_due_on": OPT_STR, "extensions": INT})
        for kind in (K.PLACED, K.RECALLED, K.RETAINED)},
 })
 
 #: Kinds other contexts declared (:func:`register_event_kinds`): code → kind.
-REGISTERED: dict[str, EventKind] = {}
+REGISTERED: dict[str, KindSpec] = {}
 
 #: A kind registered with a label only (before kinds were typed): any JSON object of data.
 _UNTYPED = dict(open=True)
 
 
 def register_event_kinds(kinds: Mapping[str, object]) -> None:
-    """Declare timeline event kinds of another context: code → :class:`EventKind` (or a bare label,
+    """Declare timeline event kinds of another context: code → :class:`KindSpec` (or a bare label,
     for a kind whose data is not declared: any JSON object). Call from the context's
     ``AppConfig.ready``; registering the same declaration again is a no-op. Raises ``ValueError``
     when a code is a core kind or already declared otherwise."""
     for code, spec in kinds.items():
-        kind = spec if isinstance(spec, EventKind) else EventKind(spec, **_UNTYPED)
+        kind = spec if isinstance(spec, KindSpec) else KindSpec(spec, **_UNTYPED)
         old = REGISTERED.get(code)
         if code in CORE_KINDS or (old is not None and not _same(old, kind)):
             raise ValueError(f"event kind {code!r} is already declared")
         REGISTERED[code] = kind
 
 
-def _same(a: EventKind, b: EventKind) -> bool:
+def _same(a: KindSpec, b: KindSpec) -> bool:
     return (a.label is b.label or str(a.label) == str(b.label)) and (
         a.required, a.optional, a.open, a.audit) == (b.required, b.optional, b.open, b.audit)
 
 
-def kind_of(code: str) -> EventKind | None:
+def kind_of(code: str) -> KindSpec | None:
     """The declaration of a kind (``None``: not declared)."""
     return CORE_KINDS.get(code) or REGISTERED.get(code)
 
@@ -223,7 +223,7 @@ def kind_label(code: str) -> str:
     return str(kind.label) if kind is not None else code
 
 
-def declared_kinds() -> dict[str, EventKind]:
+def declared_kinds() -> dict[str, KindSpec]:
     """Every declared kind: the core kinds, then the registered ones."""
     return {**CORE_KINDS, **REGISTERED}
 
@@ -233,7 +233,7 @@ def audited_kinds() -> frozenset[str]:
     return frozenset(code for code, kind in declared_kinds().items() if kind.is_audited)
 
 
-def check_event(code: str, data) -> EventKind:
+def check_event(code: str, data) -> KindSpec:
     """The kind's declaration when ``data`` fits it; :class:`InvalidCaseEvent` listing every
     problem otherwise (an unknown kind, a missing or undeclared key, a wrong type, not JSON)."""
     kind = kind_of(code)
@@ -247,5 +247,5 @@ def check_event(code: str, data) -> EventKind:
     return kind
 
 
-__all__ = ["AuditRule", "EventKind", "InvalidCaseEvent", "NONE", "PRESENT", "ABSENT", "register_event_kinds", "kind_of", "kind_label",
+__all__ = ["AuditRule", "KindSpec", "InvalidCaseEvent", "NONE", "PRESENT", "ABSENT", "register_event_kinds", "kind_of", "kind_label",
            "declared_kinds", "audited_kinds", "check_event", "CORE_KINDS"]

@@ -82,6 +82,7 @@ def record_case_event(
     *,
     as_of: date | None = None,
     actor=None,
+    actor_id: int | None = None,
     from_status: str = "",
     to_status: str = "",
     reason: str = "",
@@ -96,13 +97,16 @@ def record_case_event(
 
     ``kind``: a declared kind (``CaseEvent.Kind`` or registered, :mod:`~arrears.contexts.casework.events`);
     ``data``: fits the kind (else :class:`~arrears.contexts.casework.events.InvalidCaseEvent`, nothing
-    written); ``as_of``: the business date; ``actor``: the user who acted (or ``None``: the system);
+    written); ``as_of``: the business date; ``actor``: the user who acted (or ``None``: the system;
+    ``actor_id``: only their id — an audited kind then reads the user);
     ``at``: when (default now); ``request``: where from, for the audit event. ``audit_obj`` /
     ``audit_data`` / ``audit_reason``: what the audit event is about (default the case, ``data``,
     ``reason``). ``case_id`` ``None`` writes only the audit event of an audited kind. Returns the
     timeline events written (0 or 1)."""
-    row = EventRow(case_id, kind, as_of, from_status, to_status, getattr(actor, "pk", None), reason, data,
-                   audit_obj, audit_data, audit_reason)
+    if actor is not None:
+        actor_id = getattr(actor, "pk", None)
+    row = EventRow(case_id, kind, as_of, from_status, to_status, actor_id, reason, data, audit_obj, audit_data,
+                   audit_reason)
     actors = {actor.pk: actor} if getattr(actor, "pk", None) is not None else {}
     return _write_events([row], at, request, actors)
 

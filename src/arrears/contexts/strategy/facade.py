@@ -7,6 +7,23 @@ from __future__ import annotations
 
 
 # ---------------------------------------------------------------- used by money and strategy
+# (money and contact, right of the strategy, hand it their relations and follow its re-decisions:
+# see arrears.contexts.strategy.relations)
+
+from .relations import RELATIONS, case_redecided, register_relation  # noqa: E402,F401
+
+
+def reevaluate_after_commit(case_id: int | None, trigger: str, as_of) -> None:
+    """Ask for a re-decision of case ``case_id`` because of an event (``trigger``: a
+    ``StrategyDecision.Trigger`` value — ``payment_posted``, ``promise_broken``, ``visit_reported``,
+    ``complaint_opened``, ``hold_changed``, ``manual``; the task refuses another) on business date
+    ``as_of`` (a ``date``). Queued once the current transaction commits (at once outside one);
+    nothing for ``case_id`` ``None``; a backend that cannot take the task is logged, not raised."""
+    from .tasks import reevaluate_after_commit as queue
+
+    queue(case_id, trigger, as_of)
+
+
 
 
 # ---------------------------------------------------------------- used by casework, portfolio, audit, org and the pipeline

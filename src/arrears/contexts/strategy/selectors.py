@@ -21,11 +21,12 @@ from functools import lru_cache
 from typing import Any
 
 import yaml
-from django.db.models import Count, Max
+from django.db.models import Count
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from arrears.domain import action_params
 from arrears.domain.errors import RuleDataError
 from arrears.domain.strategy import FIELDS, NO_STAGE, Condition, Rule, Strategy
 from arrears.rules.strategy_loader import parse_strategy
@@ -186,15 +187,7 @@ def describe_condition(strategy: Strategy | None, c: Condition, ref: str | None 
 
 
 def _params(params_json: str | dict | tuple) -> dict:
-    if isinstance(params_json, dict):
-        return params_json
-    if isinstance(params_json, tuple):
-        return dict(params_json)
-    try:
-        out = json.loads(params_json or "{}")
-    except ValueError:
-        return {}
-    return out if isinstance(out, dict) else {}
+    return dict(params_json) if isinstance(params_json, tuple) else action_params.decode(params_json)
 
 
 def action_text(action: str, params: str | dict | tuple = "") -> str:
@@ -428,11 +421,9 @@ class ActionCounts:
 def action_counts() -> ActionCounts:
     """Open cases by the action in force and by segment × arm, as of the latest decision date;
     ``decided`` counts the decisions (re)made on that date (a kept decision is not re-made)."""
-    from arrears.contexts.casework.models import Case  # the decision in force lives on the case
+    from arrears.contexts.casework.facade import open_case_actions  # the decision in force lives on the case
 
-    open_cases = Case.objects.filter(closed_on__isnull=True).exclude(action="")
-    as_of = open_cases.aggregate(d=Max("decision_on"))["d"]
-    in_force = {r["action"]: r["n"] for r in open_cases.values("action").annotate(n=Count("id")).order_by()}
+    as_of, in_force, cells = open_case_actions()
     decided: dict[str, int] = {}
     if as_of is not None:
         decided = {r["action"]: r["n"] for r in StrategyDecision.objects.filter(as_of=as_of)
@@ -441,9 +432,6 @@ def action_counts() -> ActionCounts:
     codes += sorted(a for a in {*in_force, *decided} if a not in ACTION_LABELS)
     by_action = tuple(ActionCount(a, f"{ACTION_LABELS.get(a, a)}", in_force.get(a, 0), decided.get(a, 0))
                       for a in codes)
-    cells: dict[tuple[str, str], dict[str, int]] = {}
-    for r in open_cases.values("segment", "arm", "action").annotate(n=Count("id")).order_by():
-        cells.setdefault((r["segment"], r["arm"]), {})[r["action"]] = r["n"]
     arm_codes = [a for a in codes if a in in_force]
     by_arm = tuple(ArmCount(seg, arm, sum(c.values()), tuple(c.get(a, 0) for a in arm_codes))
                    for (seg, arm), c in sorted(cells.items()))
@@ -547,11 +535,9 @@ def _version_by_key(key: str) -> Strategy | None:
 
 def case_decision(case_id: int, limit: int = HISTORY_LIMIT) -> CaseDecision | None:
     """The strategy panel of a case the caller may already see (``None`` if it was never decided)."""
-    from arrears.contexts.casework.models import Case  # the decision in force lives on the case
+    from arrears.contexts.casework.facade import case_strategy_fields  # the decision in force lives on the case
 
-    c = (Case.objects.filter(pk=case_id)
-         .values("stage", "stage_since", "strategy_version", "segment", "arm", "rule_id", "action",
-                 "action_params", "decision_on", "next_review_on").first())
+    c = case_strategy_fields(case_id)
     decisions = StrategyDecision.objects.filter(case_id=case_id).order_by("-as_of", "-id")
     total = decisions.count()
     if c is None or (not c["rule_id"] and not total):
@@ -609,6 +595,11 @@ def arm_results(strategy_version: str | None = None) -> list[dict]:
 
     from django.db import connection
 
+    from arrears.contexts.casework.facade import cases_sql
+    from arrears.contexts.portfolio.facade import accounts_sql
+
+    from .relations import relation
+
     where, params = "", []
     if strategy_version:
         where, params = "WHERE d.strategy_version = %s", [strategy_version]
@@ -622,11 +613,12 @@ def arm_results(strategy_version: str | None = None) -> list[dict]:
               ON d.case_id = f.case_id AND d.strategy_version = f.strategy_version AND d.as_of = f.since
             GROUP BY f.case_id, f.strategy_version, f.since
         )"""
-    sql = arms + """, ptp AS (
+    promises, cases_rel, accounts, payments = relation("promises"), cases_sql(), accounts_sql(), relation("payments")
+    sql = arms + f""", ptp AS (
             SELECT a.case_id, a.strategy_version,
                    SUM(CASE WHEN p.status = 'kept' THEN 1 ELSE 0 END) AS kept,
                    SUM(CASE WHEN p.status = 'broken' THEN 1 ELSE 0 END) AS broken
-            FROM arm a JOIN payments_promisetopay p ON p.case_id = a.case_id AND p.promised_on >= a.since
+            FROM arm a JOIN ({promises}) p ON p.case_id = a.case_id AND p.promised_on >= a.since
             GROUP BY a.case_id, a.strategy_version
         )
         SELECT a.strategy_version, a.segment, a.arm, COUNT(*) AS cases,
@@ -634,16 +626,16 @@ def arm_results(strategy_version: str | None = None) -> list[dict]:
                SUM(CASE WHEN c.status = 'closed_paid' THEN 1 ELSE 0 END),
                SUM(CASE WHEN c.closed_on IS NULL THEN 1 ELSE 0 END),
                COALESCE(SUM(ptp.kept), 0), COALESCE(SUM(ptp.broken), 0)
-        FROM arm a JOIN cases_case c ON c.id = a.case_id
+        FROM arm a JOIN ({cases_rel}) c ON c.case_id = a.case_id
         LEFT JOIN ptp ON ptp.case_id = a.case_id AND ptp.strategy_version = a.strategy_version
         GROUP BY a.strategy_version, a.segment, a.arm
         ORDER BY a.strategy_version, a.segment, a.arm
     """
-    paid_sql = arms + """
+    paid_sql = arms + f"""
         SELECT a.strategy_version, a.segment, a.arm, acc.currency, CAST(SUM(p.amount) AS TEXT)
-        FROM arm a JOIN cases_case c ON c.id = a.case_id
-        JOIN portfolio_cardaccount acc ON acc.customer_id = c.customer_id
-        JOIN payments_payment p ON p.account_id = acc.id AND p.local_date >= a.since
+        FROM arm a JOIN ({cases_rel}) c ON c.case_id = a.case_id
+        JOIN ({accounts}) acc ON acc.customer_id = c.customer_id
+        JOIN ({payments}) p ON p.account_id = acc.account_id AND p.local_date >= a.since
         GROUP BY a.strategy_version, a.segment, a.arm, acc.currency
         ORDER BY a.strategy_version, a.segment, a.arm, acc.currency
     """

@@ -26,17 +26,23 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from arrears.contexts.casework import services as case_services
-from arrears.contexts.casework.models import Case, CaseEvent
+from arrears.contexts.casework import facade as casework
+from arrears.contexts.org import facade as org
+from arrears.contexts.portfolio import facade as portfolio
 from arrears.core import dbio
 from arrears.engines.strategy import RAW_SCHEMAS, decide, facts_json_sql, with_facts
 from arrears.domain.cases import CaseStatus
 from arrears.domain.strategy import CaseFacts, Strategy, evaluate
 
 from .models import StrategyDecision
+from .relations import relation
 from .selectors import active_strategy
 
 __all__ = ["read_raw", "run_strategy", "apply_decisions", "reevaluate_case", "StrategyRun", "TRIGGERS"]
+
+EventKind = casework.EventKind
+EVENT_STAGE_CHANGED, EVENT_ASSIGNED = EventKind.STAGE_CHANGED, EventKind.ASSIGNED
+EVENT_PLACED, EVENT_RECALLED, EVENT_RETAINED = EventKind.PLACED, EventKind.RECALLED, EventKind.RETAINED
 
 TRIGGERS = frozenset(StrategyDecision.Trigger.values)
 REASON_HOLD = gettext_noop("催收策略：暂停催收")
@@ -50,39 +56,48 @@ def _holds_at(as_of: date) -> datetime:
     return datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=tz) - timedelta(microseconds=1)
 
 
+def _only(case_ids: list[int] | None) -> str:
+    """The condition limiting the cases relation ``c`` to ``case_ids`` ('' for every case)."""
+    if case_ids is None:
+        return ""
+    return f" AND c.case_id IN ({', '.join(str(int(i)) for i in case_ids) or 'NULL'})"
+
+
 def read_raw(as_of: date, case_ids: list[int] | None = None) -> dict[str, pa.Table]:
     """The raw inputs of :func:`arrears.engines.strategy.with_facts` for every open case (or only
     ``case_ids``), read in bulk: cases with customer district/language, credit limits, the contact
-    ledger since each case opened, promises, holds (``active`` at :func:`_holds_at`), visits."""
-    c, cu = Case._meta.db_table, "portfolio_customer"
-    only = ""
-    params: list = []
-    if case_ids is not None:
-        only = f" AND c.id IN ({', '.join(str(int(i)) for i in case_ids) or 'NULL'})"
-    open_cases = f"SELECT c.id, c.customer_id, c.opened_on FROM {c} c WHERE c.closed_on IS NULL{only}"
+    ledger since each case opened, promises, holds (``active`` at :func:`_holds_at`), visits.
+
+    Each context's tables come as a relation from that context: cases (casework), customers and
+    accounts (portfolio) from their facades; promises, holds, the ledger and visits from the
+    relations money and contact register (:mod:`arrears.contexts.strategy.relations`)."""
+    only = _only(case_ids)
+    open_cases = (f"SELECT c.case_id AS id, c.customer_id, c.opened_on FROM ({casework.cases_sql()}) c "
+                  f"WHERE c.closed_on IS NULL{only}")
     at = _holds_at(as_of)
     queries = {
-        "cases": (f"SELECT c.id AS case_id, c.customer_id, c.bucket, c.max_dpd AS dpd, "
+        "cases": (f"SELECT c.case_id, c.customer_id, c.bucket, c.max_dpd AS dpd, "
                   f"CAST(c.total_balance AS TEXT) AS balance, CAST(c.overdue_amount AS TEXT) AS overdue, "
                   f"NULLIF(c.score_band, '') AS score_band, c.stage, c.stage_since, cu.district, cu.language, "
                   f"c.segment, c.arm, c.rule_id, c.action, c.action_params, c.next_review_on, c.strategy_version, "
-                  f"c.opened_on FROM {c} c JOIN {cu} cu ON cu.id = c.customer_id "
+                  f"c.opened_on FROM ({casework.cases_sql()}) c "
+                  f"JOIN ({portfolio.customers_sql()}) cu ON cu.customer_id = c.customer_id "
                   f"WHERE c.closed_on IS NULL{only}", []),
         "limits": (f"SELECT a.customer_id, CAST(a.credit_limit AS TEXT) AS credit_limit "
-                   f"FROM portfolio_cardaccount a JOIN ({open_cases}) o ON o.customer_id = a.customer_id", []),
+                   f"FROM ({portfolio.accounts_sql()}) a JOIN ({open_cases}) o ON o.customer_id = a.customer_id", []),
         "ledger": (f"SELECT l.case_id, CAST(l.at AS TEXT) AS at, l.channel, l.direction, l.party, l.outcome "
-                   f"FROM compliance_contactattempt l JOIN ({open_cases}) o ON o.id = l.case_id "
+                   f"FROM ({relation('contact_attempts')}) l JOIN ({open_cases}) o ON o.id = l.case_id "
                    f"WHERE l.at >= %s", [at - timedelta(days=400)]),
         "promises": (f"SELECT p.case_id, CAST(p.created_at AS TEXT) AS created_at, p.id, p.status "
-                     f"FROM payments_promisetopay p JOIN ({open_cases}) o ON o.id = p.case_id", []),
+                     f"FROM ({relation('promises')}) p JOIN ({open_cases}) o ON o.id = p.case_id", []),
         "holds": (f"SELECT h.customer_id, h.kind, h.breached, "
                   f"CASE WHEN h.since <= %s AND (h.until IS NULL OR h.until > %s) THEN 1 ELSE 0 END AS active "
-                  f"FROM servicing_collectionhold h JOIN ({open_cases}) o ON o.customer_id = h.customer_id",
+                  f"FROM ({relation('collection_holds')}) h JOIN ({open_cases}) o ON o.customer_id = h.customer_id",
                   [at, at]),
-        "visits": (f"SELECT v.case_id, v.status, v.outcome FROM fieldwork_fieldvisit v "
+        "visits": (f"SELECT v.case_id, v.status, v.outcome FROM ({relation('field_visits')}) v "
                    f"JOIN ({open_cases}) o ON o.id = v.case_id", []),
     }
-    return {name: dbio.read_arrow(sql, p + params, schema=RAW_SCHEMAS[name]) for name, (sql, p) in queries.items()}
+    return {name: dbio.read_arrow(sql, p, schema=RAW_SCHEMAS[name]) for name, (sql, p) in queries.items()}
 
 
 @dataclass
@@ -130,14 +145,9 @@ def apply_decisions(decisions: pa.Table, as_of: date, trigger: str = "daily") ->
     run.actions = {a: int(n) for a, n in con.sql("SELECT action, count(*) FROM decided GROUP BY action").fetchall()}
     if not decided.num_rows:
         return run
-    dbio.bulk_update(
-        Case._meta.db_table, "id",
-        ("stage", "stage_since", "strategy_version", "segment", "arm", "rule_id", "action", "action_params",
-         "decision_on", "next_review_on"),
-        ((*r[:9], as_of, r[9]) for r in dbio.iter_arrow_rows(con.sql(
-            "SELECT case_id, CASE WHEN stage = 'none' THEN '' ELSE stage END, stage_since, strategy_version, "
-            "segment, arm, rule_id, action, action_params, next_review_on FROM decided").to_arrow_table())),
-    )
+    casework.write_decisions(dbio.iter_arrow_rows(con.sql(
+        "SELECT case_id, CASE WHEN stage = 'none' THEN '' ELSE stage END, stage_since, strategy_version, "
+        "segment, arm, rule_id, action, action_params, next_review_on FROM decided").to_arrow_table()), as_of)
     now = timezone.now()
     dbio.bulk_insert(
         StrategyDecision._meta.db_table,
@@ -152,8 +162,8 @@ def apply_decisions(decisions: pa.Table, as_of: date, trigger: str = "daily") ->
     moved = list(dbio.iter_arrow_rows(con.sql(
         "SELECT case_id, prev_stage, stage, rule_id FROM decided WHERE stage_changed").to_arrow_table()))
     run.stage_changes = len(moved)
-    case_services.record_case_events(
-        (case_services.EventRow(case_id=c, kind=CaseEvent.Kind.STAGE_CHANGED, as_of=as_of,
+    casework.record_case_events(
+        (casework.EventRow(case_id=c, kind=EVENT_STAGE_CHANGED, as_of=as_of,
                                 reason=gettext_noop("催收策略：阶段变化"),
                                 data={"from": "" if p == "none" else p, "to": s, "rule": r, "trigger": trigger})
          for c, p, s, r in moved), at=now)
@@ -163,10 +173,7 @@ def apply_decisions(decisions: pa.Table, as_of: date, trigger: str = "daily") ->
 
 def _move_statuses(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
     """Case status follows the decision: ``hold`` → on hold; a treatment → in collection."""
-    ids = [r[0] for r in con.sql("SELECT case_id FROM decided").fetchall()]
-    current: dict[int, str] = {}
-    for i in range(0, len(ids), 5000):
-        current.update(Case.objects.filter(pk__in=ids[i:i + 5000]).values_list("pk", "status"))
+    current = casework.case_statuses(r[0] for r in con.sql("SELECT case_id FROM decided").fetchall())
     to_hold, to_collect = [], []
     for case_id, action in con.sql("SELECT case_id, action FROM decided").fetchall():
         status = current.get(case_id)
@@ -174,8 +181,8 @@ def _move_statuses(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
             to_hold.append((case_id, status))
         elif action not in ("hold", "none") and status in (CaseStatus.OPEN.value, CaseStatus.ON_HOLD.value):
             to_collect.append((case_id, status))
-    n = case_services.transition_many(to_hold, CaseStatus.ON_HOLD, as_of=as_of, reason=REASON_HOLD)
-    n += case_services.transition_many(to_collect, CaseStatus.IN_COLLECTION, as_of=as_of, reason=REASON_TREAT)
+    n = casework.transition_many(to_hold, CaseStatus.ON_HOLD, as_of=as_of, reason=REASON_HOLD)
+    n += casework.transition_many(to_collect, CaseStatus.IN_COLLECTION, as_of=as_of, reason=REASON_TREAT)
     return n
 
 
@@ -234,16 +241,16 @@ def read_allocation_inputs(as_of: date, decisions: pa.Table, facts: pa.Table) ->
     joined with its facts and the current assignment), teams, agents, agencies and active placements."""
     from arrears.engines import allocation as alloc
 
-    c = Case._meta.db_table
+    cases_rel = casework.cases_sql()
     current = dbio.read_arrow(
-        f"SELECT c.id AS case_id, c.assigned_to_id AS agent_id, c.team_id, c.assigned_on FROM {c} c "
+        f"SELECT c.case_id, c.assigned_to_id AS agent_id, c.team_id, c.assigned_on FROM ({cases_rel}) c "
         f"WHERE c.closed_on IS NULL",
         schema=pa.schema([("case_id", pa.int64()), ("agent_id", pa.int64()), ("team_id", pa.int64()),
                           ("assigned_on", pa.date32())]))
     paid = dbio.read_arrow(
-        f"SELECT c.id AS case_id, MAX(p.local_date) AS last_payment_on FROM {c} c "
-        f"JOIN portfolio_cardaccount a ON a.customer_id = c.customer_id "
-        f"JOIN payments_payment p ON p.account_id = a.id WHERE c.closed_on IS NULL GROUP BY c.id",
+        f"SELECT c.case_id, MAX(p.local_date) AS last_payment_on FROM ({cases_rel}) c "
+        f"JOIN ({portfolio.accounts_sql()}) a ON a.customer_id = c.customer_id "
+        f"JOIN ({relation('payments')}) p ON p.account_id = a.account_id WHERE c.closed_on IS NULL GROUP BY c.case_id",
         schema=pa.schema([("case_id", pa.int64()), ("last_payment_on", pa.date32())]))
     con = duckdb.connect()
     for name, t in (("d", decisions), ("f", facts), ("cur", current), ("paid", paid)):
@@ -254,7 +261,7 @@ def read_allocation_inputs(as_of: date, decisions: pa.Table, facts: pa.Table) ->
         "FROM d JOIN f USING (case_id) LEFT JOIN cur USING (case_id) LEFT JOIN paid USING (case_id)"
     ).to_arrow_table().cast(alloc.CASES_SCHEMA)
     teams = dbio.read_arrow(
-        "SELECT id AS team_id, department, buckets, languages, districts, active FROM users_team",
+        f"SELECT t.team_id, t.department, t.buckets, t.languages, t.districts, t.active FROM ({org.teams_sql()}) t",
         schema=pa.schema([("team_id", pa.int64()), ("department", pa.string()), ("buckets", pa.string()),
                           ("languages", pa.string()), ("districts", pa.string()), ("active", pa.bool_())]))
     con.register("t", teams)
@@ -264,16 +271,16 @@ def read_allocation_inputs(as_of: date, decisions: pa.Table, facts: pa.Table) ->
         "CAST(json(coalesce(districts, '[]')) AS VARCHAR[]) AS districts, active FROM t"
     ).to_arrow_table().cast(alloc.TEAMS_SCHEMA)
     agents = dbio.read_arrow(
-        "SELECT p.user_id AS agent_id, p.team_id, p.capacity, p.absent_from, p.absent_until, u.is_active AS active "
-        "FROM users_staffprofile p JOIN auth_user u ON u.id = p.user_id "
-        "WHERE p.team_id IS NOT NULL AND p.agency_id IS NULL",
+        f"SELECT g.agent_id, g.team_id, g.capacity, g.absent_from, g.absent_until, g.active "
+        f"FROM ({org.agents_sql()}) g WHERE g.team_id IS NOT NULL AND g.agency_id IS NULL",
         schema=alloc.AGENTS_SCHEMA)
     agencies = dbio.read_arrow(
-        "SELECT id AS agency_id, pool, capacity, active FROM agencies_agency", schema=alloc.AGENCIES_SCHEMA)
+        f"SELECT ag.agency_id, ag.pool, ag.capacity, ag.active FROM ({org.agencies_sql()}) ag",
+        schema=alloc.AGENCIES_SCHEMA)
     placements = dbio.read_arrow(
-        f"SELECT p.id AS placement_id, p.case_id, p.agency_id, p.placed_on, p.recall_due_on, p.extensions, "
+        f"SELECT p.placement_id, p.case_id, p.agency_id, p.placed_on, p.recall_due_on, p.extensions, "
         f"CASE WHEN c.closed_on IS NULL THEN 1 ELSE 0 END AS case_open "
-        f"FROM agencies_placement p JOIN {c} c ON c.id = p.case_id WHERE p.recalled_on IS NULL",
+        f"FROM ({org.placements_sql()}) p JOIN ({cases_rel}) c ON c.case_id = p.case_id WHERE p.recalled_on IS NULL",
         schema=alloc.PLACEMENTS_SCHEMA)
     return {"cases": cases, "teams": teams, "agents": agents, "agencies": agencies, "placements": placements}
 
@@ -314,11 +321,8 @@ def workload_summary(result) -> dict:
     """``{"policy", "teams": [{team, department, agents_present, capacity, cases, unassigned}],
     "agencies": [{agency, pool, capacity, placements, unplaced}], "changes": {change: cases},
     "placements": {op: cases}}`` of an allocation result (team and agency names resolved)."""
-    from arrears.contexts.org.agencies.models import Agency
-    from arrears.contexts.org.users.models import Team
-
-    names = dict(Team.objects.values_list("id", "name"))
-    agency_names = dict(Agency.objects.values_list("id", "code"))
+    names = org.team_names()
+    agency_names = org.agency_codes()
     teams = [
         {"team": names.get(r["team_id"], "—") if r["team_id"] is not None else f"({r['department']}: no team)",
          "department": r["department"], "agents_present": r["agents_present"], "capacity": r["capacity"],
@@ -349,8 +353,6 @@ def run_allocation(as_of: date, run: StrategyRun) -> dict[str, int]:
     run's transaction): new team/agent/assigned_on on the cases with an ``assigned`` timeline event
     each; placements placed / recalled / retained with ``placed`` / ``recalled`` / ``retained``
     events. Returns counts by change and placement operation. Idempotent for a date."""
-    from arrears.contexts.org.agencies.models import Placement
-
     if run.decisions is None or run.facts is None:
         return {}
     result = allocation_for(as_of, run.decisions, run.facts)
@@ -361,36 +363,31 @@ def run_allocation(as_of: date, run: StrategyRun) -> dict[str, int]:
         "SELECT case_id, agent_id, team_id, assigned_on, prev_agent_id, prev_team_id, change, reason FROM a "
         "WHERE agent_id IS DISTINCT FROM prev_agent_id OR team_id IS DISTINCT FROM prev_team_id"
     ).to_arrow_table()))
-    dbio.bulk_update(Case._meta.db_table, "id", ("assigned_to_id", "team_id", "assigned_on"),
-                     ((c, ag, t, on) for c, ag, t, on, *_ in moved))
+    casework.write_assignments([(c, ag, t, on) for c, ag, t, on, *_ in moved])
     now = timezone.now()
     events = [
-        case_services.EventRow(case_id=c, kind=CaseEvent.Kind.ASSIGNED, as_of=as_of, reason=REASON_ASSIGNED,
+        casework.EventRow(case_id=c, kind=EVENT_ASSIGNED, as_of=as_of, reason=REASON_ASSIGNED,
                                data={"from_agent": pa_, "to_agent": ag, "from_team": pt, "to_team": t,
                                      "change": ch, "why": why, "policy": result.policy_key})
         for c, ag, t, on, pa_, pt, ch, why in moved
     ]
     ops = result.placements.to_pylist()
     places = [o for o in ops if o["op"] == "place"]
-    dbio.bulk_insert(Placement._meta.db_table,
-                     ("case_id", "agency_id", "placed_on", "recall_due_on", "recalled_on", "recall_reason", "extensions"),
-                     ((o["case_id"], o["agency_id"], o["placed_on"], o["recall_due_on"], None, "", 0) for o in places))
+    org.place_cases((o["case_id"], o["agency_id"], o["placed_on"], o["recall_due_on"]) for o in places)
     recalls = [o for o in ops if o["op"] == "recall"]
-    dbio.bulk_update(Placement._meta.db_table, "id", ("recalled_on", "recall_reason"),
-                     ((o["placement_id"], as_of, o["reason"]) for o in recalls))
+    org.recall_placements((o["placement_id"], as_of, o["reason"]) for o in recalls)
     retains = [o for o in ops if o["op"] == "retain"]
-    dbio.bulk_update(Placement._meta.db_table, "id", ("recall_due_on", "extensions"),
-                     ((o["placement_id"], o["recall_due_on"], o["extensions"]) for o in retains))
-    kinds = {"place": (CaseEvent.Kind.PLACED, REASON_PLACED), "recall": (CaseEvent.Kind.RECALLED, REASON_RECALLED),
-             "retain": (CaseEvent.Kind.RETAINED, REASON_RETAINED)}
+    org.retain_placements((o["placement_id"], o["recall_due_on"], o["extensions"]) for o in retains)
+    kinds = {"place": (EVENT_PLACED, REASON_PLACED), "recall": (EVENT_RECALLED, REASON_RECALLED),
+             "retain": (EVENT_RETAINED, REASON_RETAINED)}
     for o in ops:
         kind, reason = kinds[o["op"]]
-        events.append(case_services.EventRow(
+        events.append(casework.EventRow(
             case_id=o["case_id"], kind=kind, as_of=as_of, reason=reason,
             data={"agency": o["agency_id"], "pool": o["pool"], "why": o["reason"],
                   "recall_due_on": o["recall_due_on"].isoformat() if o["recall_due_on"] else None,
                   "extensions": o["extensions"]}))
-    case_services.record_case_events(events, at=now)
+    casework.record_case_events(events, at=now)
     counts = {f"cases_{k}": v for k, v in _count(ch for *_, ch, _w in moved).items()}
     counts.update({f"placements_{k}": v for k, v in _count(o["op"] for o in ops).items()})
     return counts

@@ -7,8 +7,10 @@ taken or broken, a visit reported, a hold opened, a number found invalid — ask
 with :func:`reevaluate_after_commit`. The re-decision (:func:`~.services.reevaluate_case`, a DuckDB
 evaluation of about 0.1 s) runs in the worker after the event's transaction commits, never inside
 the request that recorded the event: the agent's answer does not wait for it, and a failure of the
-re-decision cannot undo the event (the next daily run decides again anyway). The phone queue then
-follows the new decision (:func:`arrears.contexts.contact.desk.services.sync_queue` for that case).
+re-decision cannot undo the event (the next daily run decides again anyway). The contexts acting on
+decisions then follow the new one: the strategy sends
+:data:`~arrears.contexts.strategy.relations.case_redecided`, which the contact context connects (in
+its ``AppConfig.ready()``) to the phone queue's sync of that case — the strategy imports no contact code.
 """
 from __future__ import annotations
 
@@ -26,14 +28,14 @@ __all__ = ["reevaluate", "reevaluate_after_commit"]
 @task()
 def reevaluate(case_id: int, trigger: str, as_of: str) -> dict:
     """Re-decide case ``case_id`` for ``trigger`` (one of ``services.TRIGGERS``) on business date
-    ``as_of`` (ISO ``YYYY-MM-DD``) and mirror the decision into the phone queue. Returns
+    ``as_of`` (ISO ``YYYY-MM-DD``), then send ``case_redecided`` (the phone queue follows). Returns
     ``{"case_id", "action", "stage"}`` (empty action: the case is closed or unknown)."""
-    from arrears.contexts.contact.desk.services import sync_queue
+    from . import services
+    from .relations import case_redecided
 
-    from .services import reevaluate_case
-
-    decision = reevaluate_case(case_id, trigger, date.fromisoformat(as_of))
-    sync_queue([case_id])
+    day = date.fromisoformat(as_of)
+    decision = services.reevaluate_case(case_id, trigger, day)
+    case_redecided.send(sender=services, case_ids=[case_id], as_of=day)
     return {"case_id": case_id, "action": getattr(decision, "action", "") or "",
             "stage": getattr(decision, "stage", "") or ""}
 

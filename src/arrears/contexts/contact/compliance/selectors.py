@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from arrears.contexts.casework.models import Case
+from arrears.contexts.casework import facade as casework
+from arrears.contexts.portfolio import facade as portfolio
 from arrears.domain.compliance import decide
 
 from . import services
@@ -47,14 +48,20 @@ class ContactStatus:
     timezone: str
 
 
-def contact_status(case: Case | int, now: datetime) -> ContactStatus:
-    """Phone, SMS and field visit to the debtor at ``now``: the gate's answer per channel."""
-    if not isinstance(case, Case):
-        case = Case.objects.select_related("customer").get(pk=case)
-    customer = case.customer
+def contact_status(case, now: datetime) -> ContactStatus:
+    """Phone, SMS and field visit to the debtor at ``now``: the gate's answer per channel.
+    ``case``: a case id (or anything with its ``id``); raises
+    :class:`~arrears.contexts.casework.selectors.CaseNotFound` for an unknown case."""
+    case_id = case if isinstance(case, int) else case.id
+    case = casework.case_header(case_id)
+    if case is None:
+        from arrears.contexts.casework.selectors import CaseNotFound
+
+        raise CaseNotFound(case_id)
+    customer = portfolio.customer_facts(case.customer_id)
+    contacts = portfolio.contact_points(customer.id)
     tz = ZoneInfo(customer.timezone)
     pack = services.default_pack()
-    contacts = list(customer.contacts.all())
     facts = services.build_facts(customer, case, contacts=contacts)
     history = services.build_history(customer, now)
     english = (get_language() or "").startswith("en")

@@ -18,12 +18,16 @@ case timeline (``contact_blocked``) with its reasons.
 Facts known from the database today: the customer's time zone, the institution role, the case
 state, the active placement (assignment), agency whitelisting, the outsourcing notice (an attempt
 in the ledger with purpose ``outsourcing_notice``), parties and contact points from the customer's
-contacts, holds (the customer's :class:`~arrears.contexts.money.servicing.models.CollectionHold` rows —
+contacts, holds (the customer's collection holds, :mod:`arrears.contexts.money.facade` —
 dispute, complaint, signed payment plan unless breached, litigation, deceased, bankruptcy — and an
-*accepted* legal referral → ``Hold("litigation")``), and per contact its restrictions
-(:class:`~arrears.contexts.money.servicing.models.ContactRestriction`: do not contact, a third party's
-refusal, an electronic opt-out). Not yet in the database (so not passed; their rules do not fire):
-consents, recording state.
+*accepted* legal referral → ``Hold("litigation")``), and per contact its restrictions (money's
+contact restrictions: do not contact, a third party's refusal, an electronic opt-out). Not yet in
+the database (so not passed; their rules do not fire): consents, recording state.
+
+What belongs to other contexts is read through their facades (money, legal, org); the case, the
+customer and the contacts the callers pass are read by attribute only (a case row or
+:class:`~arrears.contexts.casework.facade.CaseHeader`, contact rows or
+:class:`~arrears.contexts.portfolio.facade.ContactPoint`: ``id``, ``party``, ``kind``).
 """
 from __future__ import annotations
 
@@ -32,17 +36,12 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import BigIntegerField, BooleanField, CharField, DateField, DateTimeField, Value
-from django.db.models.functions import Cast
-
-from arrears.contexts.money.servicing.models import CollectionHold, ContactRestriction
 from django.utils import timezone
 
-from arrears.contexts.org.agencies.models import Agency, Placement
-from arrears.contexts.casework.facade import record_case_event
-from arrears.contexts.casework.models import Case
-from arrears.contexts.legal.models import LegalReferral
-from arrears.contexts.portfolio.models import Contact, Customer
+from arrears.contexts.casework import facade as casework
+from arrears.contexts.legal import facade as legal
+from arrears.contexts.money import facade as money
+from arrears.contexts.org import facade as org
 from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain.compliance import (
     Assignment,
@@ -129,35 +128,15 @@ class _Standing(NamedTuple):
     day: date | None
 
 
-def _standing(customer: Customer, case: Case | None, contact_ids: list[int]) -> dict[str, list[_Standing]]:
-    """What stands against contacting ``customer`` — restrictions on ``contact_ids``, collection
-    holds, and for ``case`` an accepted legal referral and an open agency placement — read in one
-    statement (``UNION ALL``): the gate runs before every dial, and each round trip to the
-    database counts under load. Rows by tag (``r``, ``h``, ``l``, ``p``), each in a stable order
-    (restrictions by time, the rest by id)."""
-    def none(field):  # a typed NULL: PostgreSQL matches UNION columns by type
-        return Cast(Value(None), output_field=field)
-
-    def tag(t):
-        return Value(t, output_field=CharField())
-
-    parts = [
-        ContactRestriction.objects.filter(contact__in=contact_ids).order_by().values_list(
-            tag("r"), "pk", "contact_id", "kind", "since", none(DateTimeField()), none(BooleanField()),
-            Value("", output_field=CharField()), none(DateField())),
-        CollectionHold.objects.filter(customer=customer).order_by().values_list(
-            tag("h"), "pk", none(BigIntegerField()), "kind", "since", "until", "breached", "reference",
-            none(DateField())),
-    ]
-    if case is not None:
-        parts += [
-            LegalReferral.objects.filter(case=case, status=LegalReferral.Status.ACCEPTED).order_by().values_list(
-                tag("l"), "pk", none(BigIntegerField()), Value("", output_field=CharField()), none(DateTimeField()),
-                none(DateTimeField()), none(BooleanField()), Value("", output_field=CharField()), "referred_on"),
-            Placement.objects.filter(case=case, recalled_on__isnull=True).order_by().values_list(
-                tag("p"), "pk", none(BigIntegerField()), Value("", output_field=CharField()), none(DateTimeField()),
-                none(DateTimeField()), none(BooleanField()), "agency__code", "placed_on"),
-        ]
+def _standing(customer_id: int, case_id: int | None, contact_ids: list[int]) -> dict[str, list[_Standing]]:
+    """What stands against contacting customer ``customer_id`` — restrictions on ``contact_ids``,
+    collection holds, and for case ``case_id`` an accepted legal referral and an open agency
+    placement — read in one statement (``UNION ALL`` of the owning contexts' standing-row queries):
+    the gate runs before every dial, and each round trip to the database counts under load. Rows by
+    tag (``r``, ``h``, ``l``, ``p``), each in a stable order (restrictions by time, the rest by id)."""
+    parts = [money.contact_restriction_rows(contact_ids), money.collection_hold_rows(customer_id)]
+    if case_id is not None:
+        parts += [legal.accepted_referral_rows(case_id), org.open_placement_rows(case_id)]
     out: dict[str, list[_Standing]] = {"r": [], "h": [], "l": [], "p": []}
     for row in parts[0].union(*parts[1:], all=True):
         out[row[0]].append(_Standing(*row))
@@ -167,14 +146,18 @@ def _standing(customer: Customer, case: Case | None, contact_ids: list[int]) -> 
     return out
 
 
-def build_facts(customer: Customer, case: Case | None, *, caller_kind: str = "bank", caller: str | None = None,
-                contacts: list[Contact] | None = None) -> Facts:
-    """The gate's facts about ``customer`` (and ``case``) now: parties and contact points with their
-    restrictions, holds (and an accepted legal referral as a litigation hold), the case state, the
-    agency placement and its outsourcing notice. ``contacts``: the customer's contacts when the
-    caller has read them."""
-    contacts = list(customer.contacts.all()) if contacts is None else contacts
-    standing = _standing(customer, case, [c.pk for c in contacts])
+def build_facts(customer, case, *, caller_kind: str = "bank", caller: str | None = None,
+                contacts: list | None = None) -> Facts:
+    """The gate's facts about ``customer`` (``id``, ``timezone``) and ``case`` (``id``,
+    ``is_closed``; or ``None``) now: parties and contact points with their restrictions, holds (and
+    an accepted legal referral as a litigation hold), the case state, the agency placement and its
+    outsourcing notice. ``contacts``: the customer's contacts (``id``, ``party``, ``kind``) when the
+    caller has read them, else they are read (:func:`arrears.contexts.portfolio.facade.contact_points`)."""
+    if contacts is None:
+        from arrears.contexts.portfolio.facade import contact_points
+
+        contacts = contact_points(customer.id)
+    standing = _standing(customer.id, case.id if case is not None else None, [c.id for c in contacts])
     restrictions: dict[int, list[_Standing]] = {}
     for r in standing["r"]:
         restrictions.setdefault(r.contact_id, []).append(r)
@@ -182,18 +165,18 @@ def build_facts(customer: Customer, case: Case | None, *, caller_kind: str = "ba
     points = {}
     medium_blocks: list[MediumBlock] = []
     for c in contacts:
-        pid = party_id(c.party, c.pk)
-        mine = restrictions.get(c.pk, [])
-        dnc = any(r.kind == ContactRestriction.Kind.DO_NOT_CONTACT for r in mine)
-        refused = next((r.since for r in mine if r.kind == ContactRestriction.Kind.REFUSED), None)
+        pid = party_id(c.party, c.id)
+        mine = restrictions.get(c.id, [])
+        dnc = any(r.kind == "do_not_contact" for r in mine)
+        refused = next((r.since for r in mine if r.kind == "refused"), None)
         if pid not in parties or dnc or refused:
             parties[pid] = Party(pid, "debtor" if pid == "debtor" else ROLE_OF_PARTY.get(c.party, "third_party"),
                                  do_not_contact=dnc or parties.get(pid, Party(pid, "x")).do_not_contact,
                                  refused_at=refused)
-        points[str(c.pk)] = ContactPoint(str(c.pk), pid, POINT_KIND.get(c.kind, c.kind))
+        points[str(c.id)] = ContactPoint(str(c.id), pid, POINT_KIND.get(c.kind, c.kind))
         for r in mine:
-            if r.kind == ContactRestriction.Kind.OPTED_OUT:
-                medium_blocks.append(MediumBlock(OPT_OUT_MEDIUM.get(c.kind, "text"), r.since, str(c.pk)))
+            if r.kind == "opted_out":
+                medium_blocks.append(MediumBlock(OPT_OUT_MEDIUM.get(c.kind, "text"), r.since, str(c.id)))
     holds: list[Hold] = [
         Hold(h.kind, since=h.since, until=h.until, breached=h.breached, reference=h.reference or f"hold-{h.pk}")
         for h in standing["h"]
@@ -211,19 +194,18 @@ def build_facts(customer: Customer, case: Case | None, *, caller_kind: str = "ba
         placement = standing["p"][0] if standing["p"] else None
         if placement is not None:
             assignment = Assignment(placement.reference, datetime.combine(placement.day, time(0), tzinfo=tz))
-        elif caller_kind == "agency" and caller and Placement.objects.filter(
-                case=case, agency__code=caller, recalled_on__isnull=False).exists():
+        elif caller_kind == "agency" and caller and org.recalled_from(case.id, caller):
             case_state = "recalled"
         if assignment is not None:  # the outsourcing notice matters only to a placed case (CN-OUT-01)
-            notice_at = (ContactAttempt.objects.filter(case=case, purpose="outsourcing_notice", direction="outbound",
+            notice_at = (ContactAttempt.objects.filter(case_id=case.id, purpose="outsourcing_notice", direction="outbound",
                                                        outcome__in=_NOTICE_OUTCOMES)
                          .order_by("at").values_list("at", flat=True).first())
     whitelisted = None
     if caller_kind == "agency":
-        whitelisted = bool(Agency.objects.filter(code=caller or "").values_list("whitelisted", flat=True).first())
+        whitelisted = org.agency_whitelisted(caller or "")
     return Facts(
         timezones=(customer.timezone,),
-        debtor_id=str(customer.pk),
+        debtor_id=str(customer.id),
         product=PRODUCT,
         institution_role="agency" if caller_kind == "agency" else "bank",
         holds=tuple(holds),
@@ -248,22 +230,23 @@ def contact_record(a: ContactAttempt) -> ContactRecord:
     )
 
 
-def build_history(customer: Customer, until: datetime) -> ContactHistory:
-    """The shared ledger for ``customer``: every caller, the ``HISTORY_DAYS`` days before ``until``."""
-    rows = ContactAttempt.objects.filter(customer=customer, at__gte=until - timedelta(days=HISTORY_DAYS),
+def build_history(customer, until: datetime) -> ContactHistory:
+    """The shared ledger for ``customer`` (``id``, ``timezone``): every caller, the ``HISTORY_DAYS``
+    days before ``until``."""
+    rows = ContactAttempt.objects.filter(customer_id=customer.id, at__gte=until - timedelta(days=HISTORY_DAYS),
                                          at__lte=until).order_by("at", "id")
     return ContactHistory([contact_record(a) for a in rows], tz=customer.timezone)
 
 
-def proposed_action(*, at: datetime, channel: str, contact: Contact | None, party: str, purpose: str,
+def proposed_action(*, at: datetime, channel: str, contact, party: str, purpose: str,
                     content: str | None, caller_kind: str, caller: str | None, direction: str = "outbound"
                     ) -> ProposedAction:
     if contact is not None:
         party = contact.party
     return ProposedAction(
-        ts=at, channel=channel, party=party_id(party, contact.pk if contact else None),
+        ts=at, channel=channel, party=party_id(party, contact.id if contact else None),
         role=ROLE_OF_PARTY.get(party, "third_party"), direction=direction,
-        contact_point=str(contact.pk) if contact else None, purpose=purpose, content=content,
+        contact_point=str(contact.id) if contact else None, purpose=purpose, content=content,
         caller_kind=caller_kind, caller=caller, voice_type="ai_voice" if caller_kind == "robot" else None,
     )
 
@@ -273,14 +256,15 @@ def _reasons(decision: Decision) -> list[dict]:
 
 
 # ---- the service --------------------------------------------------------------------------------
-def check_contact(*, case: Case, channel: str, at: datetime | None = None, contact: Contact | None = None,
+def check_contact(*, case, channel: str, at: datetime | None = None, contact=None,
                   party: str = "debtor", purpose: str = "collect", content: str | None = None, actor=None,
                   caller_kind: str = "bank", caller: str | None = None, pack: RulePack | None = None,
-                  contacts: list[Contact] | None = None) -> Decision:
+                  contacts: list | None = None) -> Decision:
     """Ask the gate whether this contact may happen (``at`` defaults to now). A deny or escalate is
-    logged on the case timeline (``contact_blocked``) with its reasons. ``pack``: the CN pack unless
-    given (an institution overlay, tests). ``contacts``: the customer's contacts when the caller has
-    just read them (else they are read here)."""
+    logged on the case timeline (``contact_blocked``) with its reasons. ``case``: a case row (its
+    ``customer`` read through the relation); ``contact``: the contact point asked about (``id``,
+    ``party``, ``kind``). ``pack``: the CN pack unless given (an institution overlay, tests).
+    ``contacts``: the customer's contacts when the caller has just read them (else they are read here)."""
     now = timezone.now()
     at = at or now
     customer = case.customer
@@ -291,8 +275,8 @@ def check_contact(*, case: Case, channel: str, at: datetime | None = None, conta
                              content=content, caller_kind=caller_kind, caller=caller)
     decision = decide(action, facts, history, pack, now)
     if decision.decision in BLOCKING:
-        record_case_event(
-            case.pk, "contact_blocked", at=now, actor=actor,
+        casework.record_case_event(
+            case.id, "contact_blocked", at=now, actor_id=getattr(actor, "pk", None),
             data={"channel": action.channel, "at": at.isoformat(), "decision": decision.decision,
                   "rule_ids": decision.rule_ids, "reasons": _reasons(decision),
                   "next_allowed_at": decision.next_allowed_at.isoformat() if decision.next_allowed_at else None,
@@ -301,11 +285,12 @@ def check_contact(*, case: Case, channel: str, at: datetime | None = None, conta
     return decision
 
 
-def record_attempt(*, case: Case, channel: str, outcome: str, decision: Decision | str, contact: Contact | None = None,
+def record_attempt(*, case, channel: str, outcome: str, decision: Decision | str, contact=None,
                    actor=None, caller_kind: str = "bank", caller: str | None = None, at: datetime | None = None,
                    direction: str = "outbound", purpose: str = "collect", party: str = "debtor") -> ContactAttempt:
     """Append one attempt to the ledger (and a ``contact_attempt`` event on the timeline). An
-    outbound attempt whose gate decision was deny/escalate is refused (:class:`ContactRefused`)."""
+    outbound attempt whose gate decision was deny/escalate is refused (:class:`ContactRefused`).
+    ``case``: ``id`` and ``customer_id``; ``contact``: the contact point (``id``, ``party``) or ``None``."""
     verdict = decision.decision if isinstance(decision, Decision) else str(decision)
     if direction == "outbound" and verdict in BLOCKING:
         if isinstance(decision, Decision):
@@ -314,14 +299,15 @@ def record_attempt(*, case: Case, channel: str, outcome: str, decision: Decision
     at = at or timezone.now()
     with transaction.atomic(savepoint=False):  # the attempt and its event together, with the caller's work
         attempt = ContactAttempt.objects.create(
-            customer_id=case.customer_id, case=case, at=at, channel=channel, direction=direction,
-            party=contact.party if contact is not None else party, contact=contact, outcome=outcome,
+            customer_id=case.customer_id, case_id=case.id, at=at, channel=channel, direction=direction,
+            party=contact.party if contact is not None else party,
+            contact_id=contact.id if contact is not None else None, outcome=outcome,
             purpose=purpose, caller_kind=caller_kind, caller=caller or "", actor=actor, decision=verdict,
             rule_ids=decision.rule_ids if isinstance(decision, Decision) else [],
             pack_version=decision.pack_version if isinstance(decision, Decision) else "",
         )
-        record_case_event(
-            case.pk, "contact_attempt", at=at, actor=actor,
+        casework.record_case_event(
+            case.id, "contact_attempt", at=at, actor_id=getattr(actor, "pk", None),
             data={"attempt": attempt.pk, "channel": channel, "direction": direction, "outcome": outcome,
                   "caller_kind": caller_kind, "caller": caller or "", "decision": verdict,
                   "rule_ids": attempt.rule_ids, "pack_version": attempt.pack_version},
@@ -333,7 +319,7 @@ def record_attempt(*, case: Case, channel: str, outcome: str, decision: Decision
 FIELD_VISIT_TIME = time(10, 0)
 
 
-def schedule_field_visit(*, case: Case, agent, day: date, actor=None, start: time = FIELD_VISIT_TIME,
+def schedule_field_visit(*, case, agent, day: date, actor=None, start: time = FIELD_VISIT_TIME,
                          caller_kind: str = "bank", caller: str | None = None):
     """Plan a field visit on ``day`` — only if the gate allows a visit at ``start`` (local time)."""
     from arrears.contexts.contact.fieldwork.models import FieldVisit

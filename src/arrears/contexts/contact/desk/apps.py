@@ -12,6 +12,12 @@ class DeskConfig(AppConfig):
 
         register_event_kinds(event_kinds())
 
+        # the strategy (left of contact) imports no contact code: the queue follows its re-decisions
+        # and the strategy reads the ledger and visits through what contact registers with it
+        from arrears.contexts.contact.facade import connect_to_strategy
+
+        connect_to_strategy()
+
 
 #: the desk's timeline event kinds (the assignment itself uses the core ``assigned`` kind)
 EVENT_KINDS = {
@@ -28,26 +34,26 @@ EVENT_KINDS = {
 
 def event_kinds() -> dict:
     """The desk's timeline kinds, typed; a restriction and a hold are audited with their event."""
-    from arrears.contexts.casework.facade import NONE, AuditRule, EventKind
+    from arrears.contexts.casework.facade import NONE, AuditRule, KindSpec
 
     opt_int, opt_str = (int, NONE), (str, NONE)
     return {
-        "desk_claimed": EventKind(EVENT_KINDS["desk_claimed"], required={"pool": bool}),
-        "desk_released": EventKind(EVENT_KINDS["desk_released"],
+        "desk_claimed": KindSpec(EVENT_KINDS["desk_claimed"], required={"pool": bool}),
+        "desk_released": KindSpec(EVENT_KINDS["desk_released"],
                                    optional={"result_code": str, "next": str, "reason": str}),
-        "desk_deferred": EventKind(EVENT_KINDS["desk_deferred"], required={"until": str, "rule_ids": list}),
-        "desk_dialed": EventKind(EVENT_KINDS["desk_dialed"], required={
+        "desk_deferred": KindSpec(EVENT_KINDS["desk_deferred"], required={"until": str, "rule_ids": list}),
+        "desk_dialed": KindSpec(EVENT_KINDS["desk_dialed"], required={
             "call": int, "contact": int, "party": str, "purpose": str, "decision": str, "rule_ids": list,
             "dialer": str}),
-        "desk_outcome": EventKind(EVENT_KINDS["desk_outcome"], required={"call": int}, optional={
+        "desk_outcome": KindSpec(EVENT_KINDS["desk_outcome"], required={"call": int}, optional={
             "dial_failed": opt_str, "action_code": str, "result_code": str, "rpc": bool, "party": str,
             "promise": opt_int, "callback_at": opt_str, "recording_id": str, "recording_seconds": opt_int,
             "notes": str}),
-        "desk_number_status": EventKind(EVENT_KINDS["desk_number_status"],
+        "desk_number_status": KindSpec(EVENT_KINDS["desk_number_status"],
                                         required={"contact": int, "call": opt_int}),
-        "desk_restriction": EventKind(EVENT_KINDS["desk_restriction"],
+        "desk_restriction": KindSpec(EVENT_KINDS["desk_restriction"],
                                       required={"contact": opt_int, "kind": str, "call": int},
                                       audit=(AuditRule("contact.restricted"),)),
-        "desk_hold": EventKind(EVENT_KINDS["desk_hold"], required={"hold": int, "kind": str, "call": int},
+        "desk_hold": KindSpec(EVENT_KINDS["desk_hold"], required={"hold": int, "kind": str, "call": int},
                                audit=(AuditRule("collection.hold_opened"),)),
     }

@@ -1,6 +1,7 @@
 """Reads of the phone desk: the agent's queue (status and preview), the call workspace, the
 supervisor board. Personal data leaves masked only; every case read goes through the caller's
-data scope (:func:`arrears.contexts.casework.scope.visible_cases`)."""
+data scope (:func:`arrears.contexts.casework.scope.visible_cases`). Other contexts' data comes
+through their facades (case header and timeline, customer, promises, restrictions, teams)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,18 +10,21 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import get_language, gettext, gettext_noop
 
-from arrears.contexts.casework.models import Case, CaseEvent
+from arrears.contexts.casework import facade as casework
 from arrears.contexts.casework.scope import scope_for, visible_cases
 from arrears.contexts.casework.selectors import (CaseNotFound, amounts_of, case_amounts, case_detail, event_label,
                                           in_case_order)
 from arrears.contexts.contact.compliance import services as gate
+from arrears.contexts.money import facade as money
+from arrears.contexts.org import facade as org
+from arrears.contexts.portfolio import facade as portfolio
 from arrears.core.errors import ArrearsError, log_unexpected
 from arrears.domain.calendar import local_date
-from arrears.domain.masking import mask_name, mask_phone
+from arrears.domain.masking import mask_name
 from arrears.domain.money import format_amounts, format_money, sum_by_currency
 
 from . import vocabulary as V
@@ -210,18 +214,19 @@ def _timeline_detail(kind: str, data: dict, promise_currency: dict[int, str] | N
     return ""
 
 
-def _values(case: Case, detail, agent, language: str, balances: list[BalanceText]) -> dict[str, str]:
+def _values(case: casework.CaseHeader, customer_name: str, detail, agent, language: str,
+            balances: list[BalanceText]) -> dict[str, str]:
     """The call script's placeholders for ``case``. Amounts list every currency the debtor owes in,
     side by side, never their sum (``100.00元、50.00 USD`` / ``CNY 100.00, USD 50.00``): the overdue
     amount from the case's figures (:func:`~arrears.contexts.casework.selectors.case_amounts`), the amount
     owed from the balance explanations when every account has one (else the case's balances), the
     minimum payment from the accounts — each totalled per currency."""
     lang = "en" if language.startswith("en") else "zh"
-    name = case.customer.name or ""
+    name = customer_name or ""
     surname = (name[:1] if name and not name.isascii() else (name.split()[-1] if name else "")) or "–"
     accounts = detail.accounts
     first = max(accounts, key=lambda a: a.dpd) if accounts else None
-    figures = case_amounts(case)
+    figures = list(case.amounts)
     if balances and all(b.amount_owed is not None for b in balances):
         owed = in_case_order(figures, sum_by_currency((b.currency, b.amount_owed) for b in balances))
     else:
@@ -250,33 +255,32 @@ def workspace(user, case_id: int, now: datetime, language: str | None = None) ->
     debtor's local time), the balance explanation per account, the call script of the case's
     stage in ``language`` (debtor and third-party versions) with the values filled in, the timeline,
     the calls and the open call."""
-    from arrears.contexts.money.payments.models import PromiseToPay
     from arrears.contexts.money.payments.selectors import explain_account
-    from arrears.contexts.money.servicing.models import ContactRestriction
 
     language = language or get_language() or "zh-hans"
     detail = case_detail(user, case_id)
-    case = Case.objects.select_related("customer").get(pk=case_id)
-    customer = case.customer
+    case = casework.case_header(case_id)
+    customer = portfolio.customer_facts(case.customer_id)
     tz = customer.timezone
-    contacts = list(customer.contacts.all())
+    contacts = detail.contacts  # every contact of the customer, values masked
     phones = [c for c in contacts if c.kind in V.PHONE_KINDS]
-    states = dict(NumberState.objects.filter(contact__in=phones).values_list("contact_id", "status"))
+    phone_ids = [c.id for c in phones]
+    states = dict(NumberState.objects.filter(contact_id__in=phone_ids).values_list("contact_id", "status"))
     restr: dict[int, str] = {}
-    for cid, kind in ContactRestriction.objects.filter(contact__in=phones).values_list("contact_id", "kind"):
-        restr[cid] = str(ContactRestriction.Kind(kind).label)
+    for r in money.contact_restrictions(phone_ids):
+        restr[r.contact_id] = r.label
     facts = gate.build_facts(customer, case, contacts=contacts)
     history = gate.build_history(customer, now)
     english = _english()
     numbers, pack_version = [], ""
     party_order = {"debtor": 0, "guarantor": 1, "emergency": 2, "other": 3}
-    for c in sorted(phones, key=lambda c: (party_order.get(c.party, 9), c.pk)):
-        status = states.get(c.pk, "unverified")
+    for c in sorted(phones, key=lambda c: (party_order.get(c.party, 9), c.id)):
+        status = states.get(c.id, "unverified")
         third = c.party in V.THIRD_PARTIES
         purpose = "locate" if third else "collect"
         if status in V.UNDIALLABLE:
-            numbers.append(NumberRow(c.pk, c.party, c.get_party_display(), c.get_kind_display(), c.relation,
-                                     mask_phone(c.value), status, str(V.NUMBER_STATUSES[status]), restr.get(c.pk, ""),
+            numbers.append(NumberRow(c.id, c.party, c.party_label, c.kind_label, c.relation,
+                                     c.value, status, str(V.NUMBER_STATUSES[status]), restr.get(c.id, ""),
                                      third, False, "deny", [str(V.UNDIALLABLE[status])], ""))
             continue
         d = phone_decision(case, c, now, purpose=purpose, now=now, facts=facts, history=history)
@@ -284,8 +288,8 @@ def workspace(user, case_id: int, now: datetime, language: str | None = None) ->
         nxt = (d.next_allowed_at.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
                + f" ({tz})") if d.next_allowed_at else ""
         numbers.append(NumberRow(
-            c.pk, c.party, c.get_party_display(), c.get_kind_display(), c.relation, mask_phone(c.value), status,
-            str(V.NUMBER_STATUSES[status]), restr.get(c.pk, ""), third, d.allowed, d.decision,
+            c.id, c.party, c.party_label, c.kind_label, c.relation, c.value, status,
+            str(V.NUMBER_STATUSES[status]), restr.get(c.id, ""), third, d.allowed, d.decision,
             [f"{r.rule_id}: {r.en if english else r.zh}" for r in d.reasons], nxt))
     today = local_date(now, tz)
     balances = []
@@ -299,7 +303,7 @@ def workspace(user, case_id: int, now: datetime, language: str | None = None) ->
         except Exception as exc:  # a bug: logged with its traceback; the rest of the workspace still shows
             log_unexpected(exc, f"desk workspace balance of account {a.pk}")
             balances.append(BalanceText(a.external_id, "", None, "", currency=a.currency))
-    values = _values(case, detail, user, language, balances)
+    values = _values(case, customer.name, detail, user, language, balances)
     script = third_script = None
     script_error = ""
     try:
@@ -307,17 +311,16 @@ def workspace(user, case_id: int, now: datetime, language: str | None = None) ->
         third_script = render(case.stage or "default", language, "third_party", values)
     except ScriptRefused as exc:
         script_error = exc.message(language)
-    events = list(CaseEvent.objects.filter(case_id=case_id).select_related("actor").order_by("-at", "-id")[:60])
+    events = casework.case_timeline(case_id, 60)
     promise_ids = [e.data.get("promise") for e in events if e.kind == "promise_taken" and isinstance(e.data, dict)]
-    promise_currency = dict(PromiseToPay.objects.filter(pk__in=[i for i in promise_ids if isinstance(i, int)])
-                            .values_list("pk", "currency")) if promise_ids else {}
+    promise_currency = money.promise_currencies([i for i in promise_ids if isinstance(i, int)]) if promise_ids else {}
     timeline = [TimelineRow(e.at, e.kind, event_label(e.kind), _timeline_detail(e.kind, e.data, promise_currency),
-                            e.actor.get_username() if e.actor_id else "") for e in events]
+                            e.actor) for e in events]
     calls = list(Call.objects.filter(case_id=case_id).select_related("agent").order_by("-dialed_at", "-id")[:20])
     open_call = next((c for c in calls if c.state == "dialing" and c.agent_id == user.pk), None)
     item = QueueItem.objects.filter(pk=case_id).select_related("claimed_by").first()
     held_by = item.claimed_by.get_username() if item and item.state == "claimed" and item.claimed_by_id else ""
-    promises = list(PromiseToPay.objects.filter(case_id=case_id).order_by("-created_at")[:5])
+    promises = money.case_promises(case_id, 5)
     zone = ZoneInfo(tz)
     return Workspace(detail, case.stage, case.action, numbers, balances, script, script_error, third_script, timeline,
                      calls, open_call, held_by, bool(item and item.claimed_by_id == user.pk), tz,
@@ -358,16 +361,13 @@ class Board:
 def board_agents(user):
     """The agents a board user oversees: a team leader their teams' members; supervisors and
     administrators every collector and team leader."""
-    from arrears.contexts.org.users.models import StaffProfile
-
     User = get_user_model()
     roles = scope_for(user).roles
     agents = User.objects.filter(is_active=True, groups__name__in=["collector", "team_leader"]).distinct()
     if user.is_superuser or roles & {"supervisor", "administrator", "compliance_officer"}:
         return agents
     if "team_leader" in roles:
-        members = StaffProfile.objects.filter(team__leader=user).values("user_id")
-        return agents.filter(pk__in=members)
+        return agents.filter(pk__in=org.members_of_teams_led_by(user.pk))
     return agents.none()
 
 
@@ -376,13 +376,11 @@ def board(user, day: date | None = None) -> Board:
     right-party contacts, promises (count, and amount per currency), queue depth (their ready
     cases) and whether they hold a case now; the team pools' depth; totals (amounts per currency:
     ``totals["promised_amounts"]`` is a dict currency → Decimal, never one number)."""
-    from arrears.contexts.money.payments.models import PromiseToPay
-    from arrears.contexts.org.users.models import StaffProfile
-
     day = day or timezone.localdate()
     agents = list(board_agents(user).order_by("username"))
     ids = [a.pk for a in agents]
-    teams = dict(StaffProfile.objects.filter(user_id__in=ids).values_list("user_id", "team__name"))
+    staff = org.staff_teams(ids)
+    teams = {u: t.team_name for u, t in staff.items()}
     start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
     end = start + timedelta(days=1)
     rpc_codes = [c for c, r in V.RESULT_CODES.items() if r.rpc]
@@ -392,11 +390,9 @@ def board(user, day: date | None = None) -> Board:
                                           rpcs=Count("pk", filter=Q(result_code__in=rpc_codes)))}
     promised: dict[int, int] = {}
     promised_amounts: dict[int, dict[str, Decimal]] = {}
-    for r in (PromiseToPay.objects.filter(agent_id__in=ids, created_at__gte=start, created_at__lt=end)
-              .values("agent_id", "currency").annotate(n=Count("pk"), amount=Sum("amount"))
-              .order_by("agent_id", "currency")):  # summed within one currency only
-        promised[r["agent_id"]] = promised.get(r["agent_id"], 0) + r["n"]
-        promised_amounts.setdefault(r["agent_id"], {})[r["currency"]] = r["amount"]
+    for r in money.promises_taken(ids, start, end):  # summed within one currency only
+        promised[r.agent_id] = promised.get(r.agent_id, 0) + r.count
+        promised_amounts.setdefault(r.agent_id, {})[r.currency] = r.amount
     depth = dict(QueueItem.objects.filter(agent_id__in=ids, state="ready").values("agent_id")
                  .annotate(n=Count("pk")).values_list("agent_id", "n"))
     holding = set(QueueItem.objects.filter(claimed_by_id__in=ids, state="claimed").values_list("claimed_by_id",
@@ -405,7 +401,7 @@ def board(user, day: date | None = None) -> Board:
                      calls.get(a.pk, {}).get("cases", 0), calls.get(a.pk, {}).get("rpcs", 0),
                      promised.get(a.pk, 0), promised_amounts.get(a.pk, {}), depth.get(a.pk, 0), a.pk in holding)
             for a in agents]
-    team_ids = set(StaffProfile.objects.filter(user_id__in=ids).values_list("team_id", flat=True)) - {None}
+    team_ids = {t.team_id for t in staff.values()} - {None}
     pool = {name or "–": n for name, n in QueueItem.objects.filter(agent__isnull=True, team_id__in=team_ids,
                                                                    state="ready")
             .values("team__name").annotate(n=Count("pk")).values_list("team__name", "n")}

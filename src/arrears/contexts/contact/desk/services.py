@@ -22,10 +22,14 @@ callbacks, number statuses, third-party restrictions and reassignment.
 
 Every state change goes through one function with a declared map (:mod:`.vocabulary`) and writes
 a timeline event; nothing is half-written: inputs are checked first, writes are atomic.
+
+Other contexts' data comes through their facades (the case's queue facts and assignee, the agent's
+team, holds and restrictions, promises due), or through the relations of the desk's own rows and
+of the case rows the data scope gives (the customer's contacts with their number status, read in
+the same statement).
 """
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,17 +39,18 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Prefetch, QuerySet, Subquery
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from arrears.contexts.casework import facade as casework
 from arrears.contexts.casework.facade import EventRow, record_case_event, record_case_events
-from arrears.contexts.casework.models import Case
 from arrears.contexts.casework.scope import scope_for, visible_cases
 from arrears.contexts.casework.selectors import CaseNotFound
 from arrears.contexts.contact.compliance import services as gate
-from arrears.contexts.money.payments.models import PromiseToPay
-from arrears.contexts.portfolio.models import Contact
+from arrears.contexts.money import facade as money
+from arrears.contexts.org import facade as org
 from arrears.core.errors import ArrearsError, ErrorCode
+from arrears.domain import action_params
 from arrears.domain.calendar import local_date
 from arrears.domain.cases import ACTIVE_STATUSES
 from arrears.domain.compliance import Decision, Reason, decide
@@ -98,21 +103,7 @@ class DialRefused(DeskError):
 
 
 def _team_id(user) -> int | None:
-    from arrears.contexts.org.users.models import StaffProfile
-
-    return StaffProfile.objects.filter(user_id=user.pk).values_list("team_id", flat=True).first()
-
-
-def priority_of(action_params: str | dict | None) -> int:
-    """The strategy action's ``priority`` (1 most urgent … 9); 9 when absent or unreadable."""
-    if not action_params:
-        return 9
-    try:
-        params = json.loads(action_params) if isinstance(action_params, str) else dict(action_params)
-        p = int(params.get("priority", 9))
-    except (ValueError, TypeError, AttributeError):
-        return 9
-    return p if 1 <= p <= 9 else 9
+    return org.team_of(user.pk)
 
 
 def score_rank(band: str | None) -> int:
@@ -127,11 +118,11 @@ def score_rank(band: str | None) -> int:
     return 98
 
 
-def _tz(case: Case) -> ZoneInfo:
+def _tz(case) -> ZoneInfo:
     return ZoneInfo(case.customer.timezone)
 
 
-def _writable_case(user, case_id: int, *, lock: bool = False) -> Case:
+def _writable_case(user, case_id: int, *, lock: bool = False):
     """The case if ``user`` may see it and write (else :class:`CaseNotFound` / DeskError)."""
     qs = visible_cases(user).select_related("customer")
     if lock:
@@ -148,14 +139,15 @@ def _reasons(decision: Decision) -> list[dict]:
     return [{"rule_id": r.rule_id, "severity": r.severity, "zh": r.zh, "en": r.en} for r in decision.reasons]
 
 
-def phone_decision(case: Case, contact: Contact, at: datetime, *, purpose: str = "collect",
+def phone_decision(case, contact, at: datetime, *, purpose: str = "collect",
                    now: datetime | None = None, facts=None, history=None) -> Decision:
     """The gate's answer for phoning ``contact`` at ``at`` — read-only (no timeline event), for the
     workspace and callback scheduling. The dial itself calls ``check_contact`` (which logs)."""
     now = now or timezone.now()
-    customer = case.customer
-    facts = facts if facts is not None else gate.build_facts(customer, case)
-    history = history if history is not None else gate.build_history(customer, max(at, now))
+    if facts is None or history is None:
+        customer = case.customer
+        facts = facts if facts is not None else gate.build_facts(customer, case)
+        history = history if history is not None else gate.build_history(customer, max(at, now))
     action = gate.proposed_action(at=at, channel="phone", contact=contact, party=contact.party, purpose=purpose,
                                   content=None, caller_kind="bank", caller=None)
     return decide(action, facts, history, gate.default_pack(), now)
@@ -184,31 +176,21 @@ def sync_queue(case_ids: list[int] | None = None, now: datetime | None = None) -
     (class 0) stays while the case is open and not on hold. Open promises due today or tomorrow add
     a promise follow-up (class 1). ``case_ids`` limits the sync to those cases. Returns counts."""
     now = now or timezone.now()
-    cases = Case.objects.filter(closed_on__isnull=True)
     items = QueueItem.objects.all()
     if case_ids is not None:
-        cases = cases.filter(pk__in=case_ids)
         items = items.filter(case_id__in=case_ids)
     wanted: dict[int, tuple] = {}
-    for cid, team, agent, params, band, dpd in (
-            cases.filter(status__in=ACTIVE, action="call")
-            .values_list("id", "team_id", "assigned_to_id", "action_params", "score_band", "max_dpd").iterator(5000)):
-        wanted[cid] = (team, agent, priority_of(params), score_rank(band), dpd)
-    # promise follow-ups: open promises due today or tomorrow (business date)
+    for cid, team, agent, params, band, dpd in casework.active_case_facts(action="call", case_ids=case_ids):
+        wanted[cid] = (team, agent, action_params.parse(params).priority, score_rank(band), dpd)
+    # promise follow-ups: open promises due today or tomorrow (business date) on open, active cases
     today = timezone.localdate(now)
     promise_due: dict[int, datetime] = {}
-    pq = PromiseToPay.objects.filter(status=PromiseToPay.Status.OPEN, promised_on__gte=today,
-                                     promised_on__lte=today + timedelta(days=1), case__closed_on__isnull=True,
-                                     case__status__in=[s for s in ACTIVE])
-    if case_ids is not None:
-        pq = pq.filter(case_id__in=case_ids)
-    for cid, day, team, agent, params, band, dpd in pq.values_list(
-            "case_id", "promised_on", "case__team_id", "case__assigned_to_id", "case__action_params",
-            "case__score_band", "case__max_dpd"):
-        promise_due[cid] = timezone.make_aware(datetime.combine(day, datetime.min.time()))
-        wanted.setdefault(cid, (team, agent, priority_of(params), score_rank(band), dpd))
-    keep_callbacks = set(
-        cases.filter(status__in=ACTIVE, desk_item__klass=V.KLASS_CALLBACK).values_list("id", flat=True))
+    promised = money.open_promises_due(today, today + timedelta(days=1), case_ids=case_ids)
+    for cid, team, agent, params, band, dpd in casework.active_case_facts(case_ids=promised):
+        promise_due[cid] = timezone.make_aware(datetime.combine(promised[cid], datetime.min.time()))
+        wanted.setdefault(cid, (team, agent, action_params.parse(params).priority, score_rank(band), dpd))
+    callbacks = items.filter(klass=V.KLASS_CALLBACK, case__closed_on__isnull=True, case__status__in=ACTIVE)
+    keep_callbacks = set(callbacks.values_list("case_id", flat=True))
     have = {r[0]: r[1:] for r in items.values_list("case_id", "team_id", "agent_id", "priority", "score_rank", "dpd",
                                                   "state", "klass")}
     inserts, updates, deletes = [], [], []
@@ -303,13 +285,11 @@ def _claim(agent, now: datetime) -> tuple[int | None, bool]:
     second tab) gets that case again: the database allows one claimed item per agent
     (``desk_q_one_claim``), so a second claim fails and the held case is returned; the agent's
     own requests are serialised on their user row. Returns ``(case_id, resumed)``."""
-    from arrears.contexts.org.users.models import StaffProfile
-
     day = timezone.localdate(now)
     base = QueueItem.objects.filter(available_at__lte=now).order_by(*ORDER)
-    # the team pool of the agent's team (read inside the same statement)
-    team = Subquery(StaffProfile.objects.filter(user_id=agent.pk).values("team_id")[:1])
-    picks = [(base.filter(agent_id=agent.pk), False), (base.filter(agent__isnull=True, team_id=team), True)]
+    # the team pool of the agent's team (its members read inside the same statement)
+    picks = [(base.filter(agent_id=agent.pk), False), (base.filter(agent__isnull=True, team__members__user_id=agent.pk),
+                                                        True)]
     try:
         with transaction.atomic():
             # one agent's requests take turns (a double click, two tabs): the second waits for the
@@ -322,8 +302,8 @@ def _claim(agent, now: datetime) -> tuple[int | None, bool]:
                 if case_id is None:
                     continue
                 if pooled:  # a pool case: it is now this agent's (assignment timeline event)
-                    prev = Case.objects.filter(pk=case_id).values_list("assigned_to_id", flat=True).first()
-                    Case.objects.filter(pk=case_id).update(assigned_to_id=agent.pk, assigned_on=day)
+                    prev = casework.case_assignee(case_id)
+                    casework.assign_case(case_id, agent.pk, day)
                     record_case_event(case_id, "assigned", {"from": prev, "to": agent.pk, "by": "desk_get_next"},
                                       as_of=day, actor=agent)
                 return case_id, False
@@ -334,21 +314,24 @@ def _claim(agent, now: datetime) -> tuple[int | None, bool]:
     return (held, True) if held is not None else (None, False)
 
 
-_STATE = Contact._meta.get_field("desk_state")
+#: a contact's number status as read with it (``contact.desk_state``)
+_STATE = NumberState._meta.get_field("contact").remote_field
 
 
-def callable_now(case: Case, now: datetime) -> tuple[bool, datetime | None, list[dict]]:
+def callable_now(case, now: datetime, contacts: list | None = None) -> tuple[bool, datetime | None, list[dict]]:
     """May the debtor (or guarantor) be phoned now on any dialable number? Returns ``(yes,
-    earliest next allowed time, reasons)`` from the gate (read-only)."""
-    contacts = [c for c in case.customer.contacts.all() if c.kind in V.PHONE_KINDS and c.party in
-                V.COLLECTABLE_PARTIES]
+    earliest next allowed time, reasons)`` from the gate (read-only). ``contacts``: all the
+    customer's contacts when the caller has read them (with their number status, get_next does);
+    else they are read through the case's customer."""
+    every = list(case.customer.contacts.all()) if contacts is None else contacts
+    contacts = [c for c in every if c.kind in V.PHONE_KINDS and c.party in V.COLLECTABLE_PARTIES]
     if not contacts:
         return False, None, [{"rule_id": "DESK-NO-NUMBER", "zh": "没有本人或担保人的电话号码", "en": "no phone number"}]
     if all(_STATE.is_cached(c) for c in contacts):  # read with the contacts (get_next does)
         states = {c.pk: _status_of(c) for c in contacts}
     else:
         states = dict(NumberState.objects.filter(contact__in=contacts).values_list("contact_id", "status"))
-    facts = gate.build_facts(case.customer, case, contacts=list(case.customer.contacts.all()))
+    facts = gate.build_facts(case.customer, case, contacts=every)
     history = gate.build_history(case.customer, now)
     nexts, reasons = [], []
     for c in contacts:
@@ -377,10 +360,9 @@ def get_next(agent, *, now: datetime | None = None, max_deferrals: int = 5) -> N
         if case_id is None or resumed:
             result.case_id, result.resumed = case_id, resumed
             return result
-        case = (Case.objects.select_related("customer")
-                .prefetch_related(Prefetch("customer__contacts", Contact.objects.select_related("desk_state")))
-                .get(pk=case_id))
-        ok, nxt, reasons = callable_now(case, now)
+        case = QueueItem.objects.select_related("case__customer").get(pk=case_id).case
+        contacts = list(case.customer.contacts.select_related("desk_state"))
+        ok, nxt, reasons = callable_now(case, now, contacts)
         if ok:
             result.case_id = case_id
             return result
@@ -413,23 +395,24 @@ def release(agent, case_id: int, *, now: datetime | None = None, reason: str = "
 # ---------------------------------------------------------------------------------------------
 
 
-def set_number_status(contact: Contact, target: str, *, case_id: int, actor=None, call: Call | None = None,
+def set_number_status(contact, target: str, *, case_id: int, actor=None, call: Call | None = None,
                       now: datetime | None = None) -> bool:
     """Move a phone number's status (declared map :data:`.vocabulary.NUMBER_TRANSITIONS`); writes
-    a ``desk_number_status`` event. Same status: nothing happens (returns False)."""
+    a ``desk_number_status`` event. ``contact``: the contact point (its ``id``). Same status:
+    nothing happens (returns False)."""
     now = now or timezone.now()
     if target not in V.NUMBER_STATUSES:
         raise DeskError("bad_status", f"unknown number status {target!r}", "status")
     with transaction.atomic(savepoint=False):
-        row = NumberState.objects.select_for_update().filter(contact_id=contact.pk).values_list("status", flat=True)
+        row = NumberState.objects.select_for_update().filter(contact_id=contact.id).values_list("status", flat=True)
         current = row.first() or "unverified"
         if current == target:
             return False
         V.check_transition(current, target, V.NUMBER_TRANSITIONS, "number status")
         NumberState.objects.bulk_create(  # one upsert: a number seen for the first time has no row yet
-            [NumberState(contact=contact, status=target, since=now, call=call)], update_conflicts=True,
+            [NumberState(contact_id=contact.id, status=target, since=now, call=call)], update_conflicts=True,
             unique_fields=["contact"], update_fields=["status", "since", "call"])
-        record_case_event(case_id, "desk_number_status", {"contact": contact.pk, "call": getattr(call, "pk", None)},
+        record_case_event(case_id, "desk_number_status", {"contact": contact.id, "call": getattr(call, "pk", None)},
                           as_of=timezone.localdate(now), actor=actor, from_status=current, to_status=target)
     return True
 
@@ -448,14 +431,14 @@ class DialOutcome:
     reasons: list[dict]
 
 
-def _phone_contact(case: Case, contact_id) -> tuple[Contact, list[Contact]]:
+def _phone_contact(case, contact_id) -> tuple:
     """The case's phone number ``contact_id`` (its desk status read with it) and all the
-    customer's contacts (for the gate's facts), in one read."""
+    customer's contacts (for the gate's facts), in one read through the case's customer."""
     try:
         contact_id = int(contact_id)
     except (TypeError, ValueError):
         raise DeskError("bad_contact", "contact_id must be a number", "contact_id") from None
-    contacts = list(Contact.objects.filter(customer_id=case.customer_id).select_related("desk_state"))
+    contacts = list(case.customer.contacts.select_related("desk_state"))
     contact = next((c for c in contacts if c.pk == contact_id), None)
     if contact is None:
         raise DeskError("bad_contact", f"contact {contact_id} is not a number of this case", "contact_id")
@@ -464,7 +447,7 @@ def _phone_contact(case: Case, contact_id) -> tuple[Contact, list[Contact]]:
     return contact, contacts
 
 
-def _status_of(contact: Contact) -> str:
+def _status_of(contact) -> str:
     """The desk status of a contact (read with ``select_related("desk_state")``, else one query)."""
     try:
         return contact.desk_state.status
@@ -625,7 +608,7 @@ class CallbackRefused(DeskError):
         self._message = _reasons_message(ErrorCode.CALLBACK_NOT_ALLOWED, reasons) or self._message
 
 
-def _validate(agent, case: Case, call: Call, inp: OutcomeInput, now: datetime) -> tuple:
+def _validate(agent, case, call: Call, inp: OutcomeInput, now: datetime) -> tuple:
     act = V.action_code(inp.action_code)
     res = V.result_code(inp.result_code)
     if call.party not in act.parties:
@@ -698,7 +681,6 @@ def post_outcome(agent, case_id: int, inp: OutcomeInput, *, now: datetime | None
     :class:`~.vocabulary.VocabularyError` or :class:`CallbackRefused` (a promise the payments app
     refuses: ``bad_promise``) — and then nothing is written."""
     from arrears.contexts.money.payments.services import PaymentError, take_promise
-    from arrears.contexts.money.servicing.models import CollectionHold, ContactRestriction
 
     now = now or timezone.now()
     case = _writable_case(agent, case_id)
@@ -733,15 +715,14 @@ def post_outcome(agent, case_id: int, inp: OutcomeInput, *, now: datetime | None
         if res.number_status and call.contact is not None:
             set_number_status(call.contact, res.number_status, case_id=case.pk, actor=agent, call=call, now=now)
         if res.restrict and call.contact is not None:
-            ContactRestriction.objects.create(contact=call.contact, kind=res.restrict, since=now)
+            money.restrict_contact(call.contact_id, res.restrict, now)
             restriction = res.restrict
             record_case_event(case.pk, "desk_restriction",  # + audit contact.restricted
                               {"contact": call.contact_id, "kind": res.restrict, "call": call.pk}, as_of=day, actor=agent)
         if res.hold:
-            h = CollectionHold.objects.create(customer_id=case.customer_id, kind=res.hold, since=now,
-                                              reference=f"desk-call-{call.pk}")
+            hold_id = money.open_collection_hold(case.customer_id, res.hold, now, f"desk-call-{call.pk}")
             hold = res.hold
-            record_case_event(case.pk, "desk_hold", {"hold": h.pk, "kind": res.hold, "call": call.pk}, as_of=day,
+            record_case_event(case.pk, "desk_hold", {"hold": hold_id, "kind": res.hold, "call": call.pk}, as_of=day,
                               actor=agent, audit_data={"kind": res.hold, "call": call.pk})  # + collection.hold_opened
         _move_call(call, "completed", ended_at=now, action_code=act.code, result_code=res.code,
                    notes=inp.notes or "", callback_at=callback, promise=ptp, attempt=attempt,
@@ -791,7 +772,6 @@ def reassign(actor, case_id: int, to_agent_id: int, *, reason: str = "", now: da
     the case's agent and team, its queue item, an ``assigned`` timeline event and an audit event.
     Refused while another agent is working the case (claimed) or for a target who is not an
     active collector/team leader (of the actor's team, for a team leader)."""
-    from arrears.contexts.org.users.models import StaffProfile
     from arrears.contexts.org.users.services import user_roles
 
     now = now or timezone.now()
@@ -803,14 +783,12 @@ def reassign(actor, case_id: int, to_agent_id: int, *, reason: str = "", now: da
     target = User.objects.filter(pk=to_agent_id, is_active=True).first()
     if target is None or not ({r.code for r in user_roles(target)} & {"collector", "team_leader"}):
         raise DeskError("bad_agent", f"user {to_agent_id} is not an active collector", "agent_id")
-    team_id = StaffProfile.objects.filter(user=target).values_list("team_id", flat=True).first()
+    team_id = org.team_of(target.pk)
     if not (actor.is_superuser or "administrator" in roles):
-        from arrears.contexts.org.users.models import Team
-
-        if team_id is None or not Team.objects.filter(pk=team_id, leader=actor).exists():
+        if team_id is None or not org.leads_team(actor.pk, team_id):
             raise DeskError("bad_agent", "team leaders reassign within the teams they lead", "agent_id")
     with transaction.atomic():
-        locked = Case.objects.select_for_update().filter(pk=case.pk).values_list("assigned_to_id", flat=True).first()
+        locked = casework.case_assignee(case.pk, lock=True)
         holder = QueueItem.objects.filter(pk=case.pk, state="claimed").exclude(claimed_by=target).values_list(
             "claimed_by__username", flat=True).first()
         if holder:
@@ -819,8 +797,7 @@ def reassign(actor, case_id: int, to_agent_id: int, *, reason: str = "", now: da
         if locked == target.pk:
             return
         day = timezone.localdate(now)
-        Case.objects.filter(pk=case.pk).update(assigned_to_id=target.pk, team_id=team_id or case.team_id,
-                                               assigned_on=day)
+        casework.assign_case(case.pk, target.pk, day, team_id=team_id or case.team_id)
         QueueItem.objects.filter(pk=case.pk).update(agent_id=target.pk, team_id=team_id or case.team_id)
         record_case_event(case.pk, "assigned", {"from": locked, "to": target.pk, "by": "desk_reassign"}, as_of=day,
                           actor=actor, reason=(reason or "")[:255],  # + audit desk.reassign

@@ -8,20 +8,20 @@ EVENT_KINDS = {"field_visit": _("外访"), "field_visit_report": _("外访报告
 
 def event_kinds() -> dict:
     """The field visits' timeline kinds, typed, with the audit actions written with them."""
-    from arrears.contexts.casework.facade import ABSENT, PRESENT, AuditRule, EventKind
+    from arrears.contexts.casework.facade import ABSENT, PRESENT, AuditRule, KindSpec
 
     return {
         # a visit's move (``from`` "" when requested); the details of each move ride along
-        "field_visit": EventKind(EVENT_KINDS["field_visit"], required={"visit": int, "from": str, "to": str},
+        "field_visit": KindSpec(EVENT_KINDS["field_visit"], required={"visit": int, "from": str, "to": str},
                                  open=True, audit=(
             AuditRule("fieldwork.visit_approved", {"to": "approved", "team": PRESENT}),
             AuditRule("fieldwork.crew_assigned", {"to": "planned", "order": ABSENT}),  # not the route planner
             AuditRule("fieldwork.check_in", {"to": "in_progress"}),
             AuditRule("fieldwork.check_out", {"to": "done"}))),
-        "field_visit_report": EventKind(EVENT_KINDS["field_visit_report"], required={"visit": int}, open=True,
+        "field_visit_report": KindSpec(EVENT_KINDS["field_visit_report"], required={"visit": int}, open=True,
                                         audit=(AuditRule("fieldwork.photo", {"photo": PRESENT}),
                                                AuditRule("fieldwork.report", {"met": PRESENT}))),
-        "field_safety_alert": EventKind(EVENT_KINDS["field_safety_alert"],
+        "field_safety_alert": KindSpec(EVENT_KINDS["field_safety_alert"],
                                         required={"visit": int, "alert": int, "kind": str}, open=True, audit=(
             AuditRule("fieldwork.sos", {"kind": "sos", "status": "open"}),
             AuditRule("fieldwork.alert_escalated", {"level": 2}),

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from arrears.contexts.casework.scope import visible_cases
-from arrears.contexts.org.users.models import Team
+from arrears.contexts.org import facade as org
 from arrears.domain.masking import mask_address, mask_name
 
 from .models import FieldCredential, FieldVisit, RiskFlag, RoutePlan, SafetyAlert, VisitPhoto, VisitReport
@@ -140,17 +140,19 @@ def credential(user) -> dict:
             "valid_until": cred.valid_until if cred else None, "present": cred is not None}
 
 
-def led_teams(user):
+def led_teams(user) -> list[org.TeamFacts]:
+    """The field teams ``user`` leads (every field team for a superuser), by id."""
     if user.is_superuser:
-        return Team.objects.filter(department="field")
-    return Team.objects.filter(department="field", leader=user)
+        return org.field_teams(active_only=False)
+    return org.field_teams(active_only=False, led_by=user.pk)
 
 
 def board(user, day: date) -> dict:
     """The team leader's board: requests to decide, open alerts (escalated first), routes of ``day``
-    (the teams they lead; all for an administrator)."""
-    teams = list(led_teams(user))
-    team_ids = [t.pk for t in teams]
+    (the teams they lead; all for an administrator); ``members``: team id → the user ids of its
+    field agents."""
+    teams = led_teams(user)
+    team_ids = [t.id for t in teams]
     scope = visible_cases(user)
     today = timezone.localdate()
     reqs = list(_base().filter(team_id__in=team_ids, status__in=("requested", "approved"))
@@ -160,12 +162,7 @@ def board(user, day: date) -> dict:
                   .select_related("visit__case__customer", "visit__agent", "visit__partner")
                   .order_by("-level", "raised_at"))
     plans = list(RoutePlan.objects.filter(team_id__in=team_ids, day=day).order_by("team_id", "crew_key"))
-    members = {}
-    from arrears.contexts.org.users.models import StaffProfile
-
-    for t in teams:
-        members[t.pk] = list(StaffProfile.objects.filter(team=t, user__groups__name="field_agent")
-                             .select_related("user").distinct())
+    members = {t.id: org.team_members(t.id, role="field_agent") for t in teams}
     return {"teams": teams, "requests": [_row(user, v, today, flags) for v in reqs], "alerts": alerts,
             "plans": plans, "members": members}
 

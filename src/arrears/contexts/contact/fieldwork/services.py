@@ -18,6 +18,10 @@ Errors: :class:`VisitError` (``code`` + message; nothing is written) and
 :class:`~arrears.contexts.contact.compliance.services.ContactRefused` when the gate says no.
 Every status change goes through :func:`transition` (map in :mod:`arrears.domain.fieldwork`) and
 writes a ``field_visit`` timeline event; security-relevant steps write audit events.
+
+Teams, their members and leaders come from the org facade (:class:`~arrears.contexts.org.facade.TeamFacts`;
+a visit's own team row read through its relation answers to the same attributes), the debtor's
+addresses and district from the portfolio facade, the day's decisions from the casework facade.
 """
 from __future__ import annotations
 
@@ -31,13 +35,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from arrears.contexts.casework import facade as casework
 from arrears.contexts.casework.facade import EventRow, record_case_event, record_case_events
-from arrears.contexts.casework.models import Case
 from arrears.contexts.contact.compliance import services as gate
-from arrears.contexts.portfolio.models import Contact
-from arrears.contexts.org.users.models import StaffProfile, Team
+from arrears.contexts.org import facade as org
 from arrears.contexts.org.users.services import user_roles
+from arrears.contexts.portfolio import facade as portfolio
 from arrears.core.errors import ArrearsError, ErrorCode
+from arrears.domain import action_params
 from arrears.domain import fieldwork as rules
 from arrears.domain.compliance.artifacts import check_field_visit_plan
 from arrears.domain.routing import Crew, Stop, TeamDay, hhmm, minutes
@@ -123,16 +128,20 @@ def _roles(user) -> set[str]:
     return {r.code for r in user_roles(user)} | ({"administrator"} if getattr(user, "is_superuser", False) else set())
 
 
-def _address(case: Case) -> Contact | None:
-    qs = Contact.objects.filter(customer_id=case.customer_id, party="debtor", kind__in=ADDRESS_KINDS)
-    return qs.filter(kind="home_address").order_by("id").first() or qs.order_by("id").first()
+def _address_id(case) -> int | None:
+    """The debtor's home address (the first), else their first address of any kind."""
+    points = [(kind, pk) for _, kind, pk in portfolio.debtor_address_points([case.customer_id])]
+    return next((pk for kind, pk in points if kind == "home_address"), None) or next((pk for _, pk in points), None)
 
 
-def _field_team_for(case: Case) -> Team | None:
-    if case.team_id and case.team.department == Team.Department.FIELD and case.team.active:
-        return case.team
+def _field_team_for(case) -> org.TeamFacts | None:
+    """The case's own team when it is a working field team, else the field team covering the
+    debtor's district, else a field team covering any district."""
+    teams = org.field_teams(active_only=True)
+    own = next((t for t in teams if t.id == case.team_id), None) if case.team_id else None
+    if own is not None:
+        return own
     district = case.customer.district
-    teams = list(Team.objects.filter(department=Team.Department.FIELD, active=True).order_by("id"))
     for t in teams:
         if district and district in (t.districts or []):
             return t
@@ -143,19 +152,21 @@ def _risk_kinds(case_id: int) -> list[str]:
     return sorted(RiskFlag.objects.filter(case_id=case_id, active=True).values_list("kind", flat=True))
 
 
-def _leads(user, team: Team | None) -> bool:
+def _leads(user, team) -> bool:
+    """Does ``user`` lead ``team`` (a team row or :class:`~arrears.contexts.org.facade.TeamFacts`;
+    ``None``: no team)? An administrator leads every team."""
     roles = _roles(user)
     if "administrator" in roles:
         return True
     return team is not None and "team_leader" in roles and team.leader_id == user.pk
 
 
-def _local(case: Case) -> ZoneInfo:
+def _local(case) -> ZoneInfo:
     return ZoneInfo(case.customer.timezone)
 
 
-def _shift(team: Team | None) -> tuple[time, time]:
-    s = FieldTeamSettings.objects.filter(team=team).first() if team else None
+def _shift(team_id: int | None) -> tuple[time, time]:
+    s = FieldTeamSettings.objects.filter(team_id=team_id).first() if team_id else None
     return (s.shift_start, s.shift_end) if s else (time(9), time(18))
 
 
@@ -164,7 +175,7 @@ def _window(visit: FieldVisit, day: date, actor=None) -> tuple[time, time]:
     (CN-HOURS-01) intersected with the team's shift. The gate is asked at the shift's start; a
     deny with ``next_allowed_at`` later that day moves the start; any other deny refuses."""
     case = visit.case
-    shift_start, shift_end = _shift(visit.team)
+    shift_start, shift_end = _shift(visit.team_id)
     tz = _local(case)
     at = datetime.combine(day, shift_start, tzinfo=tz)
     decision = gate.check_contact(case=case, channel="field_visit", at=at, actor=actor)
@@ -186,7 +197,7 @@ def _window(visit: FieldVisit, day: date, actor=None) -> tuple[time, time]:
 
 # ---- requests ---------------------------------------------------------------------------------------------------
 @transaction.atomic
-def request_visit(case: Case, *, actor, day: date, reason: str, priority: int = 0,
+def request_visit(case, *, actor, day: date, reason: str, priority: int = 0,
                   source: str = FieldVisit.Source.AGENT) -> FieldVisit:
     """An agent (or the strategy) asks for a visit to ``case`` on ``day``. Refused when the case is
     closed, the reason is empty, the day is in the past, or an open visit exists already."""
@@ -197,9 +208,11 @@ def request_visit(case: Case, *, actor, day: date, reason: str, priority: int = 
     if day < timezone.localdate():
         raise VisitError("day_past", "the visit day lies in the past")
     need, why = rules.required_staff(policy_min_staff(), _risk_kinds(case.pk))
+    team = _field_team_for(case)
     visit = FieldVisit(case=case, scheduled_on=day, status=FieldVisit.Status.REQUESTED, source=source,
                        priority=priority, requested_by=actor, request_reason=reason.strip()[:255],
-                       team=_field_team_for(case), contact=_address(case), staff_required=need, staff_reasons=why)
+                       team_id=team.id if team else None, contact_id=_address_id(case), staff_required=need,
+                       staff_reasons=why)
     try:
         with transaction.atomic():
             visit.save()
@@ -216,11 +229,15 @@ def request_visits_from_decisions(as_of: date) -> dict:
     priority comes from ``action_params`` (``{"priority": n}``); the team is the case's field team
     (from the allocation) or the field team covering the customer's district. Returns
     ``{"decisions": n, "requested": n, "already_open": n}``."""
-    decided = list(Case.objects.filter(action="field_visit", decision_on=as_of, closed_on__isnull=True)
-                   .values_list("id", "customer_id", "action_params", "team_id", "team__department",
-                                "customer__district"))
-    if not decided:
+    decisions = casework.decided_cases("field_visit", as_of)
+    if not decisions:
         return {"decisions": 0, "requested": 0, "already_open": 0}
+    teams = [(t.id, t.districts) for t in org.field_teams(active_only=True)]
+    field_team_ids = {t.id for t in org.field_teams(active_only=False)}
+    places = portfolio.customer_places({d.customer_id for d in decisions})
+    decided = [(d.id, d.customer_id, d.action_params, d.team_id,
+                org.FIELD_DEPARTMENT if d.team_id in field_team_ids else None,
+                places[d.customer_id].district if d.customer_id in places else None) for d in decisions]
     ids = [r[0] for r in decided]
     open_ids = set()
     for chunk in range(0, len(ids), 5000):
@@ -230,25 +247,23 @@ def request_visits_from_decisions(as_of: date) -> dict:
     need_min = policy_min_staff()
     risky: dict[int, list[str]] = {}
     addresses: dict[int, int] = {}
-    teams = list(Team.objects.filter(department=Team.Department.FIELD, active=True).order_by("id")
-                 .values_list("id", "districts"))
     for chunk in range(0, len(todo), 5000):
         part = todo[chunk:chunk + 5000]
         for cid, kind in RiskFlag.objects.filter(case_id__in=[r[0] for r in part], active=True).values_list("case_id", "kind"):
             risky.setdefault(cid, []).append(kind)
-        for cust, kind, pk in (Contact.objects.filter(customer_id__in=[r[1] for r in part], party="debtor",
-                                                      kind__in=ADDRESS_KINDS)
-                               .order_by("customer_id", "-kind", "id").values_list("customer_id", "kind", "id")):
-            addresses.setdefault(cust, pk)  # home_address sorts after work_address: "-kind" puts it first
+        # per customer the first of ("-kind", id): work_address before home_address (stable sort)
+        points = sorted(portfolio.debtor_address_points([r[1] for r in part]), key=lambda p: p[1], reverse=True)
+        for cust, kind, pk in points:
+            addresses.setdefault(cust, pk)
     day = as_of + timedelta(days=1)
     rows = []
     for cid, cust, params, team_id, dept, district in todo:
-        if dept != Team.Department.FIELD:
+        if dept != org.FIELD_DEPARTMENT:
             team_id = next((t for t, ds in teams if district and district in (ds or [])), None) or \
                 next((t for t, ds in teams if not ds), None)
         need, why = rules.required_staff(need_min, risky.get(cid, []))
         rows.append(FieldVisit(case_id=cid, scheduled_on=day, status=FieldVisit.Status.REQUESTED,
-                               source=FieldVisit.Source.STRATEGY, priority=rules.parse_priority(params),
+                               source=FieldVisit.Source.STRATEGY, priority=action_params.parse(params).priority,
                                request_reason=f"strategy:{as_of.isoformat()}", team_id=team_id,
                                contact_id=addresses.get(cust), staff_required=need, staff_reasons=why))
     with transaction.atomic():
@@ -263,22 +278,14 @@ def request_visits_from_decisions(as_of: date) -> dict:
 
 
 # ---- approval and crews -----------------------------------------------------------------------------------------
-def _field_members(team: Team, day: date) -> list:
-    """Active members of ``team`` with the field_agent role who are not absent on ``day``."""
-    from django.contrib.auth import get_user_model
-
-    profiles = StaffProfile.objects.filter(team=team, user__is_active=True, user__groups__name="field_agent") \
-        .exclude(absent_from__lte=day, absent_until__gte=day).select_related("user").order_by("user_id")
-    seen, out = set(), []
-    for p in profiles:
-        if p.user_id not in seen:
-            seen.add(p.user_id)
-            out.append(p.user)
-    return out or list(get_user_model().objects.none())
+def _field_members(team_id: int, day: date) -> list[int]:
+    """The user ids of ``team_id``'s active members with the field_agent role who are not absent
+    on ``day``, ascending."""
+    return org.team_members(team_id, role="field_agent", active_only=True, present_on=day)
 
 
 def _check_crew(visit: FieldVisit, agent, partner, day: date) -> None:
-    members = {u.pk for u in _field_members(visit.team, day)} if visit.team else set()
+    members = set(_field_members(visit.team_id, day)) if visit.team_id else set()
     for who, u in (("agent", agent), ("partner", partner)):
         if u is not None and u.pk not in members:
             raise VisitError("not_in_team", f"the {who} is not an available field agent of the visit's team")
@@ -290,14 +297,15 @@ def _check_crew(visit: FieldVisit, agent, partner, day: date) -> None:
 
 
 @transaction.atomic
-def approve(visit: FieldVisit, *, actor, team: Team | None = None, day: date | None = None, agent=None,
+def approve(visit: FieldVisit, *, actor, team=None, day: date | None = None, agent=None,
             partner=None, note: str = "") -> FieldVisit:
-    """The team leader approves a requested visit for ``team`` (default: the requested one) on
-    ``day``; the visit window comes from the gate. With ``agent`` (and ``partner``) the crew is
-    assigned at once (→ planned), else it waits for :func:`plan_routes` (→ approved)."""
+    """The team leader approves a requested visit for ``team`` (a team row or
+    :class:`~arrears.contexts.org.facade.TeamFacts`; default: the requested one) on ``day``; the
+    visit window comes from the gate. With ``agent`` (and ``partner``) the crew is assigned at once
+    (→ planned), else it waits for :func:`plan_routes` (→ approved)."""
     visit = FieldVisit.objects.select_for_update(of=("self",)).select_related("case__customer", "team").get(pk=visit.pk)
     team = team or visit.team
-    if team is None or team.department != Team.Department.FIELD:
+    if team is None or team.department != org.FIELD_DEPARTMENT:
         raise VisitError("no_field_team", "choose a field team for the visit")
     if not (_leads(actor, team) or _leads(actor, visit.team)):
         raise VisitError("not_leader", "only the leader of the field team may approve its visits")
@@ -305,7 +313,7 @@ def approve(visit: FieldVisit, *, actor, team: Team | None = None, day: date | N
     day = day or visit.scheduled_on
     if day < timezone.localdate():
         raise VisitError("day_past", "the visit day lies in the past")
-    visit.team, visit.scheduled_on = team, day
+    visit.team_id, visit.scheduled_on = team.id, day
     need, why = rules.required_staff(policy_min_staff(), _risk_kinds(visit.case_id))
     visit.staff_required, visit.staff_reasons = need, why
     visit.window_start, visit.window_end = _window(visit, day, actor)
@@ -314,9 +322,9 @@ def approve(visit: FieldVisit, *, actor, team: Team | None = None, day: date | N
     visit.decided_by, visit.decided_at, visit.decision_note = actor, timezone.now(), note[:255]
     fields = ("team", "scheduled_on", "staff_required", "staff_reasons", "window_start", "window_end",
               "decided_by", "decided_at", "decision_note")
-    transition(visit, "approved", actor=actor, data={"team": team.pk, "day": day.isoformat(),
+    transition(visit, "approved", actor=actor, data={"team": team.id, "day": day.isoformat(),
                                                      "window": [str(visit.window_start), str(visit.window_end)]},
-               fields=fields, audit_data={"case": visit.case_id, "team": team.pk})  # + fieldwork.visit_approved
+               fields=fields, audit_data={"case": visit.case_id, "team": team.id})  # + fieldwork.visit_approved
     if agent is not None:
         return assign_crew(visit, agent=agent, partner=partner, actor=actor)
     return visit
@@ -363,7 +371,7 @@ def cancel(visit: FieldVisit, *, actor, reason: str) -> FieldVisit:
 
 
 # ---- routes ------------------------------------------------------------------------------------------------------
-def _team_day(team: Team, day: date, visits: list[FieldVisit]) -> TeamDay:
+def _team_day(team, day: date, visits: list[FieldVisit]) -> TeamDay:
     from arrears.adapters.geo import district_centroid
 
     s = FieldTeamSettings.objects.filter(team=team).first()
@@ -372,11 +380,11 @@ def _team_day(team: Team, day: date, visits: list[FieldVisit]) -> TeamDay:
     else:
         base = next((c for c in (district_centroid(d) for d in (team.districts or [])) if c), None) or \
             district_centroid("福田区")
-    shift_start, shift_end = _shift(team)
-    members = _field_members(team, day)
+    shift_start, shift_end = _shift(team.id)
+    members = _field_members(team.id, day)
     size = max([v.staff_required for v in visits] + [1])
-    crews = tuple(Crew(key="+".join(str(u.pk) for u in members[i:i + size]),
-                       members=tuple(u.pk for u in members[i:i + size]),
+    crews = tuple(Crew(key="+".join(str(u) for u in members[i:i + size]),
+                       members=tuple(members[i:i + size]),
                        shift_start=minutes(shift_start.hour, shift_start.minute),
                        shift_end=minutes(shift_end.hour, shift_end.minute))
                   for i in range(0, len(members) - size + 1, size))
@@ -407,7 +415,7 @@ def plan_routes(day: date, *, seconds: float = 20.0, team_ids: list[int] | None 
     if team_ids:
         qs = qs.filter(team_id__in=team_ids)
     by_team: dict[int, list[FieldVisit]] = {}
-    teams: dict[int, Team] = {}
+    teams: dict[int, object] = {}  # the visits' team rows
     for v in qs:
         by_team.setdefault(v.team_id, []).append(v)
         teams[v.team_id] = v.team

@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from arrears.contexts.audit.services import record
 from arrears.contexts.casework.scope import declares_scope, scope_for, visible_cases
 from arrears.contexts.casework.views import desk_login_required
-from arrears.contexts.org.users.models import Team
+from arrears.contexts.org import facade as org
 from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.core.pages import PageError, mark_error, page_error
 
@@ -76,7 +76,7 @@ def _case_context(request, case, *, error: PageError | None = None, errors: dict
     visits = selectors.case_visits(request.user, case.pk)
     mine = next((v for v in visits if request.user.pk in _crew_ids(v.id) and v.status in ("planned", "in_progress")),
                 None)
-    teams = list(Team.objects.filter(department="field", active=True).order_by("name"))
+    teams = org.field_teams(active_only=True, order_by="name")
     User = get_user_model()
     agents = list(User.objects.filter(groups__name="field_agent", is_active=True).order_by("username").distinct())
     record("pii.view", actor=request.user, obj=("cases.case", case.pk),
@@ -86,7 +86,7 @@ def _case_context(request, case, *, error: PageError | None = None, errors: dict
             "risk_flags": list(RiskFlag.objects.filter(case=case, active=True)),
             "risk_kinds": RiskFlag.Kind.choices, "met_choices": FieldVisit.Outcome.choices,
             "result_choices": VisitReport.Result.choices, "radius": int(services.checkin_radius_m()),
-            "leads": any(services._leads(request.user, Team.objects.filter(pk=v_team).first())
+            "leads": any(services._leads(request.user, org.team(v_team))
                          for v_team in {v.team_id for v in FieldVisit.objects.filter(case=case)} if v_team)
             or request.user.is_superuser,
             "require_recording": services.require_recording(), "today": _today_local()}
@@ -221,7 +221,7 @@ def decide(request, case):
 
     def go():
         if what == "approve":
-            team = Team.objects.filter(pk=int(request.POST.get("team") or 0)).first()
+            team = org.team(int(request.POST.get("team") or 0))
             day = date.fromisoformat(request.POST["day"]) if request.POST.get("day") else None
             services.approve(visit, actor=request.user, team=team, day=day, agent=user("agent"),
                              partner=user("partner"), note=request.POST.get("note", ""))

@@ -12,14 +12,14 @@ EVENT_KINDS = {
 
 def event_kinds() -> dict:
     """The SMS timeline kinds, typed (an SMS status carries the move's details along)."""
-    from arrears.contexts.casework.facade import NONE, EventKind
+    from arrears.contexts.casework.facade import NONE, KindSpec
 
     return {
-        "sms_status": EventKind(EVENT_KINDS["sms_status"], required={"sms": int, "to": str, "template": str, "key": str},
+        "sms_status": KindSpec(EVENT_KINDS["sms_status"], required={"sms": int, "to": str, "template": str, "key": str},
                                 optional={"from": str, "local_time": str, "origin": str}, open=True),
-        "sms_reply": EventKind(EVENT_KINDS["sms_reply"], required={"inbound": int}),
-        "sms_opt_out": EventKind(EVENT_KINDS["sms_opt_out"], required={"inbound": int, "contacts": list}),
-        "sms_number_flagged": EventKind(EVENT_KINDS["sms_number_flagged"],
+        "sms_reply": KindSpec(EVENT_KINDS["sms_reply"], required={"inbound": int}),
+        "sms_opt_out": KindSpec(EVENT_KINDS["sms_opt_out"], required={"inbound": int, "contacts": list}),
+        "sms_number_flagged": KindSpec(EVENT_KINDS["sms_number_flagged"],
                                         required={"contact": int, "reason": str, "sms": (int, NONE)}),
     }
 

@@ -33,10 +33,13 @@ anything was written, is ``submit_started_at`` cleared and the row retried later
 
 Every status change goes through :func:`transition` (the map :data:`TRANSITIONS`), which writes the
 ``sms_status`` timeline event.
+
+Other contexts' data comes through their facades (the day's decisions and open cases, the
+customer's contact points, account figures and time zone, opt-out restrictions), or through the
+relations of the SMS rows (a message's case and customer).
 """
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
@@ -56,15 +59,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from arrears.contexts.audit.services import record as audit
+from arrears.contexts.casework import facade as casework
 from arrears.contexts.casework.facade import EventRow, record_case_event, record_case_events
-from arrears.contexts.casework.models import Case
 from arrears.contexts.casework.selectors import amounts_of, case_amounts, in_case_order
 from arrears.contexts.contact.compliance.services import BLOCKING, check_contact, record_attempt
-from arrears.contexts.portfolio.models import CardAccount, Contact, Customer
-from arrears.contexts.portfolio.selectors import find_customers_by_phone
-from arrears.contexts.money.servicing.models import ContactRestriction
+from arrears.contexts.money import facade as money
+from arrears.contexts.portfolio import facade as portfolio
 from arrears.core.errors import ArrearsError, ErrorCode
-from arrears.domain import screening
+from arrears.domain import action_params, screening
 from arrears.domain.masking import mask_name
 from arrears.domain.money import format_amounts, sum_by_currency
 from arrears.adapters.smpp import GatewayError, Inbound, Outgoing, Receipt, Submitted
@@ -291,11 +293,12 @@ def resolve_template(code: str, customer_language: str, cache: dict | None = Non
 
 
 # ---- what a template may see --------------------------------------------------------------------
-def _case_values(case: Case, language: str, as_of: date) -> dict[str, str]:
-    """The declared-variable values for ``case``: masked and formatted in ``language``. Amounts
-    list every currency the debtor owes in, side by side, never their sum (``100.00元、50.00 USD``)."""
+def _case_values(case, language: str, as_of: date) -> dict[str, str]:
+    """The declared-variable values for ``case`` (a case row, its customer read through the
+    relation): masked and formatted in ``language``. Amounts list every currency the debtor owes
+    in, side by side, never their sum (``100.00元、50.00 USD``)."""
     p = pol.policy()
-    accounts = list(CardAccount.objects.filter(customer_id=case.customer_id).order_by("-dpd", "id"))
+    accounts = portfolio.account_figures(case.customer_id)
     worst = accounts[0] if accounts else None
     digits = re.sub(r"\D", "", worst.external_id) if worst else ""
     figures = case_amounts(case)  # every currency the debtor owes in, the case's primary one first
@@ -318,7 +321,7 @@ def _case_values(case: Case, language: str, as_of: date) -> dict[str, str]:
     }
 
 
-def render_for_case(case: Case, code: str, *, as_of: date, cache: dict | None = None
+def render_for_case(case, code: str, *, as_of: date, cache: dict | None = None
                     ) -> tuple[SmsTemplate, templating.Rendered, str]:
     """Render template ``code`` for ``case`` in the debtor's language (or the default language in
     full) and screen the result. ``(template version, rendered message, fallback note)``.
@@ -361,14 +364,6 @@ def _key(case_id: int, code: str, day: date) -> str:
     return f"{case_id}:{code}:{day.isoformat()}"
 
 
-def _params_template(raw: str) -> str | None:
-    try:
-        v = json.loads(raw or "{}").get("template")
-    except (ValueError, AttributeError):
-        return None
-    return v if isinstance(v, str) and v else None
-
-
 def _intervals() -> dict[str, int]:
     out: dict[str, int] = {}
     for code, days in SmsTemplate.objects.filter(status=SmsTemplate.Status.ACTIVE) \
@@ -395,13 +390,15 @@ def enqueue_from_decisions(as_of: date) -> dict:
     """
     p = pol.policy()
     now = timezone.now()
-    rows = list(Case.objects.filter(action="sms", decision_on=as_of, closed_on__isnull=True)
-                .values_list("id", "customer_id", "action_params", "customer__timezone"))
+    decided = casework.decided_cases("sms", as_of)
+    places = portfolio.customer_places({d.customer_id for d in decided})
+    rows = [(d.id, d.customer_id, d.action_params, places[d.customer_id].timezone if d.customer_id in places else None)
+            for d in decided]
     counts = Counter(decided=len(rows))
     intervals = _intervals()
     wanted: list[tuple[int, int, str, str]] = []
     for case_id, customer_id, params, tz in rows:
-        code = _params_template(params)
+        code = action_params.parse(params).template
         if code is None:
             counts["bad_params"] += 1
         elif code not in intervals:
@@ -452,7 +449,7 @@ def enqueue_from_decisions(as_of: date) -> dict:
                                           "bad_params")}
 
 
-def queue_for_case(case: Case, template_code: str, *, actor=None, now: datetime | None = None) -> OutboundSms:
+def queue_for_case(case, template_code: str, *, actor=None, now: datetime | None = None) -> OutboundSms:
     """An agent's SMS: queued for the debtor's local today (sent at once when inside the window,
     else at the next window start). :class:`SmsRefused` when the case is closed, the template has
     no active version, it was queued for this case today already (``duplicate_today``) or within
@@ -571,27 +568,26 @@ def _expire_overdue(now: datetime) -> int:
     return n
 
 
-def _usable_mobile(customer: Customer) -> tuple[Contact | None, str]:
+def _usable_mobile(customer) -> tuple[portfolio.ContactPoint | None, str]:
     """The debtor's own mobile to text: not opted out, not flagged as undeliverable."""
-    mobiles = list(Contact.objects.filter(customer=customer, kind=Contact.Kind.MOBILE, party=Contact.Party.DEBTOR)
-                   .order_by("id"))
+    mobiles = portfolio.contact_points(customer.id, kinds=("mobile",), party="debtor")
     if not mobiles:
         return None, "no_mobile"
-    opted = set(ContactRestriction.objects.filter(contact__in=mobiles, kind=ContactRestriction.Kind.OPTED_OUT)
-                .values_list("contact_id", flat=True))
-    flagged = set(NumberFlag.objects.filter(contact__in=mobiles, cleared_at__isnull=True)
+    ids = [c.id for c in mobiles]
+    opted = {r.contact_id for r in money.contact_restrictions(ids, kind="opted_out")}
+    flagged = set(NumberFlag.objects.filter(contact_id__in=ids, cleared_at__isnull=True)
                   .values_list("contact_id", flat=True))
     for c in mobiles:
-        if c.pk not in opted and c.pk not in flagged:
+        if c.id not in opted and c.id not in flagged:
             return c, ""
     return None, "opted_out" if opted else "number_flagged"
 
 
-def _sent_today(customer: Customer, now: datetime, p: pol.Policy) -> int:
+def _sent_today(customer, now: datetime, p: pol.Policy) -> int:
     tz = customer.timezone or "Asia/Shanghai"
     day = pol.local_day(now, tz)
     start = pol.day_start(day, tz)
-    return OutboundSms.objects.filter(customer=customer, submit_started_at__gte=start,
+    return OutboundSms.objects.filter(customer_id=customer.id, submit_started_at__gte=start,
                                       submit_started_at__lt=pol.day_start(day + timedelta(days=1), tz)).count()
 
 
@@ -599,7 +595,7 @@ def _sent_today(customer: Customer, now: datetime, p: pol.Policy) -> int:
 class _Ready:
     sms: OutboundSms
     msg: Outgoing
-    contact: Contact
+    contact: portfolio.ContactPoint
     decision: object
     rendered: templating.Rendered
 
@@ -729,8 +725,8 @@ def _submit(ready: list[_Ready], gw, now: datetime, p: pol.Policy, counts: Count
                 OutboundSms.objects.filter(pk=r.sms.pk).update(
                     template_id=r.sms.template_id, language=r.sms.language, language_fallback=r.sms.language_fallback,
                     body=r.sms.body, encoding=r.sms.encoding, parts=r.sms.parts, attempts=r.sms.attempts + 1,
-                    contact_id=r.contact.pk)
-                r.sms.contact = r.contact
+                    contact_id=r.contact.id)
+                r.sms.contact_id = r.contact.id
                 r.sms.submit_started_at = started
 
         def done(msg: Outgoing, res: Submitted | GatewayError) -> None:
@@ -793,18 +789,18 @@ def _record_outcome(r: _Ready, res: Submitted | GatewayError, gw_name: str, now:
     counts["failed"] += 1
 
 
-def _flag_number(contact: Contact, sms: OutboundSms | None, reason: str, at: datetime) -> None:
-    if NumberFlag.objects.filter(contact=contact, cleared_at__isnull=True).exists():
+def _flag_number(contact, sms: OutboundSms | None, reason: str, at: datetime) -> None:
+    """Flag the number of ``contact`` (a contact point: ``id``, ``customer_id``) as undeliverable."""
+    if NumberFlag.objects.filter(contact_id=contact.id, cleared_at__isnull=True).exists():
         return
     try:
         with transaction.atomic():
-            NumberFlag.objects.create(contact=contact, sms=sms, reason=reason, since=at)
+            NumberFlag.objects.create(contact_id=contact.id, sms=sms, reason=reason, since=at)
     except IntegrityError:
         return
-    for case_id in Case.objects.filter(customer_id=contact.customer_id, closed_on__isnull=True) \
-            .values_list("id", flat=True):
-        record_case_event(case_id, "sms_number_flagged", reason=gettext_noop("号码无法送达，已标记异常"),
-                          data={"contact": contact.pk, "reason": reason, "sms": sms.pk if sms else None}, at=at)
+    for case in casework.open_cases_of([contact.customer_id]):
+        record_case_event(case.id, "sms_number_flagged", reason=gettext_noop("号码无法送达，已标记异常"),
+                          data={"contact": contact.id, "reason": reason, "sms": sms.pk if sms else None}, at=at)
 
 
 def clear_number_flag(flag_id: int, *, actor) -> None:
@@ -901,6 +897,7 @@ def _apply_receipt(receipt: Receipt, gateway_name: str) -> int:
         with transaction.atomic():
             transition(sms, S.FAILED, at=now, error=f"{receipt.state} err:{receipt.error}", data=data)
             contact = sms.contact or _contact_for_number(sms.customer_id, receipt.destination)
+            # (a contact row read through the message, or a contact point: either has id and customer_id)
             if receipt.error in p.permanent_receipt_errors and contact is not None:
                 _flag_number(contact, sms, f"receipt_{receipt.state}_{receipt.error}", now)
     elif receipt.state == "EXPIRED":
@@ -910,9 +907,9 @@ def _apply_receipt(receipt: Receipt, gateway_name: str) -> int:
     return 1
 
 
-def _contact_for_number(customer_id: int, number: str) -> Contact | None:
+def _contact_for_number(customer_id: int, number: str) -> portfolio.ContactPoint | None:
     n = normalize_phone(number)
-    return next((c for c in Contact.objects.filter(customer_id=customer_id, kind=Contact.Kind.MOBILE)
+    return next((c for c in portfolio.contact_points(customer_id, kinds=("mobile",))
                  if normalize_phone(c.value) == n), None)
 
 
@@ -946,15 +943,9 @@ def handle_inbound(msg: Inbound, gateway_name: str) -> InboundSms | None:
     the customer's open case. A redelivered reply (same gateway reference) is ignored."""
     if msg.ref and InboundSms.objects.filter(gateway=gateway_name, gateway_ref=msg.ref).exists():
         return None
-    number = normalize_phone(msg.source)
-    contacts = []
-    for customer in find_customers_by_phone(msg.source):
-        for c in customer.contacts.filter(kind__in=[Contact.Kind.MOBILE, Contact.Kind.HOME_PHONE,
-                                                    Contact.Kind.WORK_PHONE]):
-            if normalize_phone(c.value) == number:
-                contacts.append(c)
+    contacts = portfolio.phone_contact_points(msg.source)
     customers = sorted({c.customer_id for c in contacts})
-    cases = list(Case.objects.filter(customer_id__in=customers, closed_on__isnull=True).select_related("customer"))
+    cases = casework.open_cases_of(customers)
     opt_out = is_opt_out(msg.text)
     outcome = InboundSms.Outcome.UNMATCHED if not contacts else (
         InboundSms.Outcome.OPTED_OUT if opt_out else InboundSms.Outcome.TASK)
@@ -964,29 +955,28 @@ def handle_inbound(msg: Inbound, gateway_name: str) -> InboundSms | None:
             inbound = InboundSms.objects.create(received_at=at, gateway=gateway_name, gateway_ref=msg.ref[:96],
                                                 sender=msg.source, text=msg.text[:2000], outcome=outcome,
                                                 customer_id=customers[0] if len(customers) == 1 else None,
-                                                case=cases[0] if len(cases) == 1 else None)
+                                                case_id=cases[0].id if len(cases) == 1 else None)
         except IntegrityError:
             return None
         if outcome == InboundSms.Outcome.OPTED_OUT:
             for c in contacts:
-                if c.kind != Contact.Kind.MOBILE:
+                if c.kind != "mobile":
                     continue
-                if not ContactRestriction.objects.filter(contact=c, kind=ContactRestriction.Kind.OPTED_OUT).exists():
-                    ContactRestriction.objects.create(contact=c, kind=ContactRestriction.Kind.OPTED_OUT, since=at)
-            audit("sms.opted_out", obj=inbound, data={"contacts": [c.pk for c in contacts],
+                money.restrict_contact(c.id, "opted_out", at, unless_present=True)
+            audit("sms.opted_out", obj=inbound, data={"contacts": [c.id for c in contacts],
                                                       "customers": customers})
-            record_case_events([EventRow(case_id=case.pk, kind="sms_opt_out",
+            record_case_events([EventRow(case_id=case.id, kind="sms_opt_out",
                                     reason=gettext_noop("客户回复退订，号码已退订短信"),
-                                    data={"inbound": inbound.pk, "contacts": [c.pk for c in contacts
+                                    data={"inbound": inbound.pk, "contacts": [c.id for c in contacts
                                                                               if c.customer_id == case.customer_id]})
                            for case in cases], at=at)
             # nothing more goes to this number: queued messages of these customers are re-checked by
             # the gate at dispatch (the restriction is a medium block) and cancelled there
         elif outcome == InboundSms.Outcome.TASK:
             if cases:  # one task, for the agent of the (first) open case of the number's customer
-                SmsReplyTask.objects.create(case=cases[0], inbound=inbound, assigned_to_id=cases[0].assigned_to_id,
-                                            created_at=at)
-            record_case_events([EventRow(case_id=case.pk, kind="sms_reply",
+                SmsReplyTask.objects.create(case_id=cases[0].id, inbound=inbound,
+                                            assigned_to_id=cases[0].assigned_to_id, created_at=at)
+            record_case_events([EventRow(case_id=case.id, kind="sms_reply",
                                     reason=gettext_noop("客户回复短信，已生成待办"),
                                     data={"inbound": inbound.pk}) for case in cases], at=at)
     return inbound

@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from arrears.contexts.portfolio.models import CardAccount
+from arrears.contexts.portfolio.facade import account_id_for
 from arrears.core.api import ErrorSerializer
 from arrears.core.errors import ArrearsError, ErrorCode
 
@@ -66,7 +66,7 @@ def _validated(serializer_class, request: Request) -> tuple[dict, int]:
     s = serializer_class(data=request.data)
     s.is_valid(raise_exception=True)
     d = s.validated_data
-    account_id = CardAccount.objects.filter(external_id=d["account"]).values_list("id", flat=True).first()
+    account_id = account_id_for(d["account"])
     if account_id is None:
         raise BadInput("account", f"unknown account {d['account']!r}")
     return d, account_id

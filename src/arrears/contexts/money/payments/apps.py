@@ -25,9 +25,15 @@ class PaymentsConfig(AppConfig):
         from arrears.contexts.casework.facade import register_case_payments, register_event_kinds
         from arrears.contexts.money.facade import latest_payments
         from arrears.contexts.portfolio.facade import register_extract_section
+        from arrears.contexts.strategy.facade import register_relation
 
         from .events import event_kinds
+        from .selectors import payments_relation, promises_relation
 
         register_event_kinds(event_kinds())
+        # the strategy reads payments and promises as relations (it may not import money)
+        register_relation("payments", payments_relation)
+        register_relation("promises", promises_relation)
+        # the portfolio loads an extract's payments through this (it may not import money either)
         register_extract_section("payments", load_extract_payments)
         register_case_payments(latest_payments)  # the case page's latest payments

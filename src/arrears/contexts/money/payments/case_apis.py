@@ -30,7 +30,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from arrears.contexts.audit.services import record
-from arrears.contexts.casework.scope import scope_for, visible_cases
+from arrears.contexts.casework.facade import case_ref
+from arrears.contexts.casework.scope import scope_for
 from arrears.contexts.money.servicing import services as servicing
 from arrears.core.api import ErrorSerializer
 from arrears.domain.calendar import local_date
@@ -65,12 +66,12 @@ class CaseScopedAPI(APIView):
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
         pk = kwargs.get("pk")
-        row = visible_cases(request.user).filter(pk=pk).values("id", "customer_id", "customer__timezone").first()
-        if row is None:
+        case = case_ref(pk, user=request.user)
+        if case is None:
             record("access.denied", actor=request.user, obj=("cases.case", pk),
                    data={"action": f"api_{type(self).__name__}"})
             raise Http404
-        self.case_id, self.customer_id, self.tz = row["id"], row["customer_id"], row["customer__timezone"]
+        self.case_id, self.customer_id, self.tz = case.id, case.customer_id, case.timezone
         if request.method not in ("GET", "HEAD", "OPTIONS") and self.write_action:
             s = scope_for(request.user)
             allowed = WRITE_ROLES[self.write_action]
@@ -95,10 +96,9 @@ class CaseScopedAPI(APIView):
 
 def _account_of_case(view: CaseScopedAPI, number: str) -> int:
     """The id of account ``number`` of the case's customer; 400 otherwise."""
-    from arrears.contexts.portfolio.models import CardAccount
+    from arrears.contexts.portfolio.facade import account_id_for
 
-    account_id = (CardAccount.objects.filter(external_id=number, customer_id=view.customer_id)
-                  .values_list("id", flat=True).first())
+    account_id = account_id_for(number, customer_id=view.customer_id)
     if account_id is None:
         raise serializers.ValidationError({"account": f"no account {number!r} on this case"})
     return account_id

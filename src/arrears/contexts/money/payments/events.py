@@ -21,10 +21,10 @@ EVENT_KINDS = {
 
 def event_kinds() -> dict:
     """The kinds with their data (amounts as decimal strings) and audit actions."""
-    from arrears.contexts.casework.facade import AuditRule, EventKind
+    from arrears.contexts.casework.facade import AuditRule, KindSpec
 
     def kind(code, audit=None, **keys):
-        return EventKind(EVENT_KINDS[code], required=keys, audit=(AuditRule(audit),) if audit else ())
+        return KindSpec(EVENT_KINDS[code], required=keys, audit=(AuditRule(audit),) if audit else ())
 
     return {
         "payment_posted": kind("payment_posted", "payments.posted", payment=str, amount=str, allocation=dict,

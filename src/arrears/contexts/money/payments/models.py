@@ -12,11 +12,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from arrears.contexts.portfolio.models import MONEY, CardAccount
+#: money fields: yuan (or the account currency's major unit) with two decimals, as every context stores money
+MONEY = {"max_digits": 16, "decimal_places": 2}
 
 
 class Payment(models.Model):
-    account = models.ForeignKey(CardAccount, on_delete=models.CASCADE, related_name="payments", verbose_name=_("卡账户"))
+    account = models.ForeignKey("portfolio.CardAccount", on_delete=models.CASCADE, related_name="payments",
+                                verbose_name=_("卡账户"))
     external_id = models.CharField(_("流水号"), max_length=64)
     paid_at = models.DateTimeField(_("还款时间"))
     local_date = models.DateField(_("还款日(当地)"))
@@ -110,7 +112,7 @@ class AccountPosition(models.Model):
     A newer extract replaces the opening. ``credit`` is an overpayment kept for the customer.
     """
 
-    account = models.OneToOneField(CardAccount, on_delete=models.CASCADE, related_name="position",
+    account = models.OneToOneField("portfolio.CardAccount", on_delete=models.CASCADE, related_name="position",
                                    verbose_name=_("卡账户"))
     opened_on = models.DateField(_("期初日期"))
     opening = models.JSONField(_("期初余额"), default=dict)
@@ -138,7 +140,7 @@ class BalanceAdjustment(models.Model):
         SETTLEMENT = "settlement", _("和解减免")
         RESIDUAL = "residual_write_off", _("尾差核销")
 
-    account = models.ForeignKey(CardAccount, on_delete=models.PROTECT, related_name="adjustments",
+    account = models.ForeignKey("portfolio.CardAccount", on_delete=models.PROTECT, related_name="adjustments",
                                 verbose_name=_("卡账户"))
     kind = models.CharField(_("类型"), max_length=24, choices=Kind.choices)
     local_date = models.DateField(_("生效日期"))

@@ -59,11 +59,12 @@ def explain_account(account_external_id: str, as_of: date):
     number as of ``as_of``. Raises :class:`~.services.AccountNotFound` (a ``LookupError``) for an
     unknown account, :class:`~.services.PaymentError` (a ``ValueError``) for a date before the
     account's extract."""
-    from arrears.contexts.portfolio.models import CardAccount
+    from arrears.contexts.portfolio.facade import account_id_for, account_state
 
     from .services import AccountNotFound, account_explanation
 
-    account = CardAccount.objects.filter(external_id=account_external_id).first()
+    account_id = account_id_for(account_external_id)
+    account = account_state(account_id) if account_id is not None else None
     if account is None:
         raise AccountNotFound(f"unknown account {account_external_id!r}", "account")
     return account_explanation(account, as_of)[0]
@@ -146,3 +147,19 @@ def credits_since_extract(as_of: date, schema):
         f"j.reversed_on AS until, j.kind FROM {b} j JOIN {acc} a ON a.id = j.account_id "
         f"WHERE j.local_date >= a.as_of_extract AND j.local_date <= %s",
         [as_of, as_of], schema=schema)
+
+
+# --- relations handed to the strategy (registered in PaymentsConfig.ready; columns documented in
+# arrears.contexts.strategy.relations.RELATIONS) --------------------------------------------------
+
+def payments_relation() -> str:
+    """Every payment, reversed ones included: ``account_id``, ``local_date``, ``amount``, ``status``."""
+    from .models import Payment
+
+    return f"SELECT account_id, local_date, amount, status FROM {Payment._meta.db_table}"
+
+
+def promises_relation() -> str:
+    """Every promise to pay: ``id``, ``case_id``, ``customer_id``, ``created_at``, ``promised_on``, ``status``."""
+    return (f"SELECT id, case_id, customer_id, created_at, promised_on, status "
+            f"FROM {PromiseToPay._meta.db_table}")

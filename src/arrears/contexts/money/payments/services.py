@@ -29,22 +29,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import DateField, DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from arrears.contexts.portfolio.models import BucketHistory, CardAccount, Statement
-from arrears.contexts.strategy.tasks import reevaluate_after_commit
+from arrears.contexts.casework import facade as casework
+from arrears.contexts.portfolio import facade as portfolio
+from arrears.contexts.portfolio.facade import AccountState
+from arrears.contexts.strategy.facade import reevaluate_after_commit
+from arrears.core import dbio
 from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain import promises as promise_rules
 from arrears.domain.balance import Adjustment, Explanation, GraceStatement, explain
 from arrears.domain.calendar import local_date
 from arrears.core.settings import promise_grace_days, promise_tolerance, repayment_tolerance, residual_write_off_limit
 from arrears.domain import cases as case_rules
-from arrears.domain.delinquency import (Credit, DueItem, PaymentEvent, delinquency, extract_due_items, in_extract,
+from arrears.domain.delinquency import (Credit, DueItem, delinquency, extract_due_items,
                                         pool)
 from arrears.domain.errors import DomainError
 from arrears.domain.money import ZERO, money
@@ -104,22 +105,22 @@ class PostingResult:
 # ----------------------------------------------------------------------------- position
 
 
-def _due_items(account: CardAccount) -> list[DueItem]:
+def _due_items(account: AccountState) -> list[DueItem]:
     """The minimum payments the account owes from its extract on (one rule:
     :func:`arrears.domain.delinquency.extract_due_items`, the daily run's ``DUE_ITEMS_SQL``)."""
-    stmts = Statement.objects.filter(account=account).values_list("due_date", "minimum_due")
+    stmts = [(st.due_date, st.minimum_due) for st in portfolio.account_statements(account.id)]
     return extract_due_items(account.as_of_extract, account.extract_overdue_amount,
                              account.extract_oldest_unpaid_due_date, stmts)
 
 
-def _items_from_account(account: CardAccount) -> list[list]:
+def _items_from_account(account: AccountState) -> list[list]:
     """:func:`_due_items` as stored on the position: ``[ref, due_date ISO, amount]``."""
     return [[i.ref, i.due_date.isoformat(), str(i.amount)] for i in _due_items(account)]
 
 
-def _position(account: CardAccount) -> AccountPosition:
+def _position(account: AccountState) -> AccountPosition:
     """The account's position row, (re)captured from the account when a newer extract arrived."""
-    pos = AccountPosition.objects.filter(account=account).first()
+    pos = AccountPosition.objects.filter(account_id=account.id).first()
     if pos is not None and pos.opened_on == account.as_of_extract:
         return pos
     opening = Components(principal=money(account.principal), interest=money(account.interest), penalty=ZERO,
@@ -128,47 +129,51 @@ def _position(account: CardAccount) -> AccountPosition:
                   principal=opening.principal, interest=opening.interest, penalty=ZERO, fees=opening.fees,
                   credit=pos.credit if pos is not None else ZERO, as_of=account.as_of_extract)
     if pos is None:
-        return AccountPosition.objects.create(account=account, **values)
+        return AccountPosition.objects.create(account_id=account.id, **values)
     for k, v in values.items():
         setattr(pos, k, v)
     pos.save()
     return pos
 
 
-def credits(account: CardAccount) -> list[Credit]:
+def credits(account: AccountState) -> list[Credit]:
     """Everything that may count as paid on the account: its payments (until their reversal) and
     its adjustments (until reversed). Which count on a date: :func:`arrears.domain.delinquency.pool`."""
     pays = [Credit(ref, d, money(a), rev, "payment") for ref, d, a, rev in
-            Payment.objects.filter(account=account).order_by("local_date", "paid_at", "id")
+            Payment.objects.filter(account_id=account.id).order_by("local_date", "paid_at", "id")
             .values_list("external_id", "local_date", "amount", "reversed_on")]
     adjs = [Credit(f"{a.kind}:{a.reference}", a.local_date, a.total, a.reversed_on, a.kind)
-            for a in BalanceAdjustment.objects.filter(account=account).order_by("local_date", "id")]
+            for a in BalanceAdjustment.objects.filter(account_id=account.id).order_by("local_date", "id")]
     return pays + adjs
 
 
-def _adjustments(account: CardAccount, pos: AccountPosition, as_of: date) -> list[Adjustment]:
-    rows = (BalanceAdjustment.objects.filter(account=account, local_date__gte=pos.opened_on, local_date__lte=as_of)
+def _adjustments(account: AccountState, pos: AccountPosition, as_of: date) -> list[Adjustment]:
+    rows = (BalanceAdjustment.objects
+            .filter(account_id=account.id, local_date__gte=pos.opened_on, local_date__lte=as_of)
             .filter(Q(reversed_on__isnull=True) | Q(reversed_on__gt=as_of)))
     return [Adjustment(f"{a.kind}:{a.reference}", a.local_date,
                        Components(principal=a.principal, interest=a.interest, penalty=a.penalty, fees=a.fees), a.kind)
             for a in rows.order_by("local_date", "id")]
 
 
-def _grace_statements(account: CardAccount, pos: AccountPosition, opening: Components) -> list[GraceStatement]:
+def _grace_statements(account: AccountState, pos: AccountPosition, opening: Components) -> list[GraceStatement]:
     """Statements of the extract whose interest-free period (免息还款期) may still run at the
     opening: dated on or before it and due on or after it. The statement balance still unpaid at
     the opening is its ``closing_balance`` within what the account owed then; its interest-free
     principal is that within the opening principal."""
-    rows = (Statement.objects.filter(account=account, statement_date__lte=pos.opened_on, due_date__gte=pos.opened_on)
-            .order_by("statement_date").values_list("statement_date", "due_date", "closing_balance"))
+    rows = sorted((st.statement_date, st.due_date, st.closing_balance)
+                  for st in portfolio.account_statements(account.id)
+                  if st.statement_date <= pos.opened_on and st.due_date >= pos.opened_on)
     return [GraceStatement(f"stmt:{s.isoformat()}", s, d, min(money(b), opening.total), min(money(b), opening.principal))
             for s, d, b in rows if b and b > 0]
 
 
-def account_explanation(account: CardAccount, as_of: date) -> tuple[Explanation, object]:
-    """The balance explanation and delinquency of ``account`` as of ``as_of`` (no writes except
-    capturing the position after a new extract). ``as_of`` must not precede the extract date.
-    The product's interest-free period applies to the statements still inside it at the extract."""
+def account_explanation(account: AccountState, as_of: date) -> tuple[Explanation, object]:
+    """The balance explanation and delinquency of ``account`` (an
+    :class:`~arrears.contexts.portfolio.facade.AccountState`, or anything with its fields) as of
+    ``as_of`` (no writes except capturing the position after a new extract). ``as_of`` must not
+    precede the extract date. The product's interest-free period applies to the statements still
+    inside it at the extract."""
     pos = _position(account)
     if as_of < pos.opened_on:
         raise PaymentError(f"as_of {as_of} is before the account's extract date {pos.opened_on}", "as_of")
@@ -187,35 +192,26 @@ def account_explanation(account: CardAccount, as_of: date) -> tuple[Explanation,
 
 
 
-def _write_account(account: CardAccount, exp: Explanation, dlq, as_of: date, cause: str) -> None:
-    """Store the account's replayed figures; a bucket move writes one bucket-history row with its
-    ``cause`` (``BucketHistory.Cause``: payment, reversal, settlement, waiver, write_off)."""
-    ladder = load_bucket_ladder()
-    before = account.bucket
+def _write_account(account: AccountState, exp: Explanation, dlq, as_of: date, cause: str) -> AccountState:
+    """Store the account's replayed figures (through the portfolio, which owns the account); a
+    bucket move writes one bucket-history row with its ``cause`` (payment, reversal, settlement,
+    waiver, write_off). Returns the account as stored."""
     c = exp.closing
-    account.principal, account.interest, account.fees = c.principal, c.interest, c.penalty + c.fees
-    account.balance = c.total - exp.credit
-    account.overdue_amount = dlq.overdue_amount
-    account.oldest_unpaid_due_date = dlq.oldest_unpaid_due_date
-    account.dpd = dlq.dpd
-    account.bucket = ladder.bucket_for(dlq.dpd)
-    account.save(update_fields=["principal", "interest", "fees", "balance", "overdue_amount",
-                                "oldest_unpaid_due_date", "dpd", "bucket"])
-    AccountPosition.objects.filter(account=account).update(
+    stored = portfolio.write_replayed_figures(
+        account.id, principal=c.principal, interest=c.interest, fees=c.penalty + c.fees, balance=c.total - exp.credit,
+        overdue_amount=dlq.overdue_amount, oldest_unpaid_due_date=dlq.oldest_unpaid_due_date, dpd=dlq.dpd,
+        bucket=load_bucket_ladder().bucket_for(dlq.dpd), as_of=as_of, cause=cause)
+    AccountPosition.objects.filter(account_id=account.id).update(
         principal=c.principal, interest=c.interest, penalty=c.penalty, fees=c.fees, credit=exp.credit, as_of=as_of,
         product_version=exp.product_version)
-    if account.bucket != before:
-        BucketHistory.objects.create(account=account, as_of=as_of, dpd=account.dpd, bucket=account.bucket,
-                                     previous_bucket=before, roll=ladder.roll(before, account.bucket), cause=cause)
+    return stored
 
 
 # ----------------------------------------------------------------------------- case
 
 
 def _open_case(customer_id: int):
-    from arrears.contexts.casework.selectors import open_case_for_customer
-
-    return open_case_for_customer(customer_id)
+    return casework.open_case_for_customer(customer_id)
 
 
 def _case_event(case_id: int | None, kind: str, as_of: date, data: dict, actor=None, reason: str = "",
@@ -223,9 +219,7 @@ def _case_event(case_id: int | None, kind: str, as_of: date, data: dict, actor=N
     """The case's timeline event and, for an audited kind, its audit event (``audit``: what it is
     about, ``audit_obj`` / ``audit_data`` / ``audit_reason``) — one call, casework's write path;
     without a case, only the audit event."""
-    from arrears.contexts.casework.facade import record_case_event
-
-    record_case_event(case_id, kind, data, as_of=as_of, actor=actor, reason=reason, **audit)
+    casework.record_case_event(case_id, kind, data, as_of=as_of, actor=actor, reason=reason, **audit)
 
 
 def reevaluate_customer(customer_id: int, as_of: date, *, trigger: str = "payment_posted") -> dict:
@@ -239,37 +233,30 @@ def reevaluate_customer(customer_id: int, as_of: date, *, trigger: str = "paymen
     open case, a customer who is delinquent again (after a reversal) gets a new case. Returns what
     happened.
     """
-    from arrears.contexts.casework.services import NewCase, open_cases, transition_many, update_positions
-
     ladder = load_bucket_ladder()
     accounts = [case_rules.AccountFigures(cur, dpd, money(bal), money(od)) for dpd, bal, od, cur in
-                CardAccount.objects.filter(customer_id=customer_id)
-                .values_list("dpd", "balance", "overdue_amount", "currency")]
+                portfolio.customer_account_figures(customer_id)]
     p = case_rules.customer_position(accounts, ladder, repayment_tolerance())
     case = _open_case(customer_id)
-    from arrears.contexts.casework.models import Case
-
-    current = None if case is None else (
-        Case.objects.filter(pk=case.id).values("bucket", "max_dpd", "total_balance", "overdue_amount", "amounts")
-        .first())
+    current = None if case is None else casework.case_position(case.id)
     action = case_rules.case_action(p, current)
     row = lambda cid, prev: (cid, p.bucket, prev, p.max_dpd, p.total_balance, p.overdue_amount, p.currency,  # noqa: E731
                              p.amounts_json())
     if action == "open":
-        open_cases([NewCase(customer_id, p.bucket, p.max_dpd, p.total_balance, p.overdue_amount, p.currency,
-                            p.amounts_json())], as_of, reason=REASON_REOPENED)
+        casework.open_cases([casework.NewCase(customer_id, p.bucket, p.max_dpd, p.total_balance, p.overdue_amount,
+                                              p.currency, p.amounts_json())], as_of, reason=REASON_REOPENED)
         case = _open_case(customer_id)
         return {"case_id": case.id if case else None, "action": "opened", "bucket": p.bucket, "dpd": p.max_dpd}
     if action == "none" and case is None:
         return {"case_id": None, "action": "none"}
     if action in ("update", "none"):
         if action == "update":
-            update_positions([row(case.id, case.bucket)], as_of)
+            casework.update_positions([row(case.id, case.bucket)], as_of)
         return {"case_id": case.id, "action": "updated", "bucket": p.bucket, "dpd": p.max_dpd}
-    update_positions([row(case.id, case.bucket)], as_of)
-    owed = CardAccount.objects.filter(customer_id=customer_id).values_list("balance", flat=True)
+    casework.update_positions([row(case.id, case.bucket)], as_of)
+    owed = [balance for _dpd, balance, _od, _cur in portfolio.customer_account_figures(customer_id)]
     target = case_rules.closing_status(owed).value
-    transition_many([(case.id, case.status)], target, as_of=max(as_of, case.opened_on),
+    casework.transition_many([(case.id, case.status)], target, as_of=max(as_of, case.opened_on),
                     reason=REASON_PAID if target == "closed_paid" else REASON_CURED, data={"trigger": trigger})
     return {"case_id": case.id, "action": target, "bucket": p.bucket, "dpd": p.max_dpd}
 
@@ -277,25 +264,26 @@ def reevaluate_customer(customer_id: int, as_of: date, *, trigger: str = "paymen
 # ----------------------------------------------------------------------------- posting
 
 
-def _lock_account(account_id: int) -> CardAccount:
-    try:
-        return CardAccount.objects.select_for_update().select_related("customer").get(pk=account_id)
-    except CardAccount.DoesNotExist:
-        raise PaymentError(f"unknown account id {account_id}", "account") from None
+def _lock_account(account_id: int) -> AccountState:
+    """The account, its row locked until the transaction ends; :class:`PaymentError` when unknown."""
+    account = portfolio.account_state(account_id, lock=True)
+    if account is None:
+        raise PaymentError(f"unknown account id {account_id}", "account")
+    return account
 
 
 def _same(p: Payment, amount: Decimal, paid_at: datetime) -> bool:
     return money(p.amount) == amount and p.paid_at == paid_at
 
 
-def _residual(account: CardAccount, exp: Explanation, as_of: date, reference: str) -> Decimal:
+def _residual(account: AccountState, exp: Explanation, as_of: date, reference: str) -> Decimal:
     limit = residual_write_off_limit()
     owed = exp.closing.total
     if not (ZERO < owed <= limit) or not exp.payments or exp.payments[-1].local_date != as_of:
         return ZERO
     c = exp.closing
     BalanceAdjustment.objects.create(
-        account=account, kind=BalanceAdjustment.Kind.RESIDUAL, local_date=as_of, principal=c.principal,
+        account_id=account.id, kind=BalanceAdjustment.Kind.RESIDUAL, local_date=as_of, principal=c.principal,
         interest=c.interest, penalty=c.penalty, fees=c.fees, reference=reference, created_at=timezone.now())
     return owed  # audited with its case event (residual_written_off, in _post)
 
@@ -345,18 +333,18 @@ def post_payment(
 
 def _post(account_id, external_id, amount, paid_at, channel, source, actor, today) -> PostingResult:
     account = _lock_account(account_id)
-    existing = Payment.objects.filter(account=account, external_id=external_id).first()
+    existing = Payment.objects.filter(account_id=account.id, external_id=external_id).first()
     if existing is not None:
         if not _same(existing, amount, paid_at):
             raise PaymentConflict(
                 f"payment {external_id!r} was already posted on this account with amount {existing.amount} at "
                 f"{existing.paid_at.isoformat()}; refusing {amount} at {paid_at.isoformat()}", "external_id")
         return PostingResult(existing.pk, False, existing.allocation, _account_dict(account))
-    day = local_date(paid_at, account.customer.timezone)
+    day = local_date(paid_at, account.customer_timezone)
     pos = _position(account)
     as_of = max(day, today or day, pos.opened_on)
     payment = Payment.objects.create(
-        account=account, external_id=external_id, paid_at=paid_at, local_date=day, amount=amount, channel=channel,
+        account_id=account.id, external_id=external_id, paid_at=paid_at, local_date=day, amount=amount, channel=channel,
         source=source, posted_at=timezone.now())
     if day <= pos.opened_on:
         # already in the extract's figures (the card system knew it): recorded, nothing to replay
@@ -376,7 +364,7 @@ def _post(account_id, external_id, amount, paid_at, channel, source, actor, toda
     written_off = _residual(account, exp, as_of, external_id)
     if written_off:
         exp, dlq = account_explanation(account, as_of)
-    _write_account(account, exp, dlq, as_of, "payment")
+    account = _write_account(account, exp, dlq, as_of, "payment")
     case_id = _last_case_id(account.customer_id)
     _case_event(case_id, "payment_posted", as_of,  # + audit payments.posted
                 {"payment": external_id, "amount": str(amount), "allocation": allocation["applied"],
@@ -386,7 +374,7 @@ def _post(account_id, external_id, amount, paid_at, channel, source, actor, toda
                             "allocation": allocation, "written_off": str(written_off)})
     if written_off:
         _case_event(case_id, "residual_written_off", as_of, {"amount": str(written_off), "payment": external_id},
-                    audit_obj=account,  # + audit payments.residual_written_off
+                    audit_obj=account.audit_ref,  # + audit payments.residual_written_off
                     audit_data={"amount": str(written_off), "limit": str(residual_write_off_limit()),
                                 "payment": external_id, "as_of": as_of.isoformat()})
     # A settlement whose payoff this payment reaches waives the rest first (and closes the case as
@@ -399,15 +387,13 @@ def _post(account_id, external_id, amount, paid_at, channel, source, actor, toda
     _after_posting_hooks(account.customer_id, as_of)
     if case_id is not None:
         reevaluate_after_commit(case_id, "payment_posted", as_of)
-    account.refresh_from_db()
+    account = portfolio.account_state(account.id)  # settlements may have moved it since
     return PostingResult(payment.pk, True, allocation, _account_dict(account), str(written_off), case, promises)
 
 
 def _last_case_id(customer_id: int) -> int | None:
     """The customer's open case, else their latest one (where events after a close are recorded)."""
-    from arrears.contexts.casework.selectors import open_case_for_customer
-
-    ref = open_case_for_customer(customer_id, latest=True)
+    ref = casework.open_case_for_customer(customer_id, latest=True)
     return ref.id if ref else None
 
 
@@ -425,7 +411,7 @@ def _after_posting_hooks(customer_id: int, as_of: date) -> None:
     servicing.evaluate_plans(as_of, customer_id)
 
 
-def _account_dict(a: CardAccount) -> dict:
+def _account_dict(a: AccountState) -> dict:
     return {"account": a.external_id, "balance": str(a.balance), "principal": str(a.principal),
             "interest": str(a.interest), "fees": str(a.fees), "overdue_amount": str(a.overdue_amount),
             "oldest_unpaid_due_date": a.oldest_unpaid_due_date.isoformat() if a.oldest_unpaid_due_date else None,
@@ -444,7 +430,7 @@ def reverse_payment(account_id: int, external_id: str, reversed_on: date, *, kin
         raise PaymentError(f"kind must be one of {Payment.ReversalKind.values}", "kind")
     with transaction.atomic():
         account = _lock_account(account_id)
-        p = Payment.objects.filter(account=account, external_id=external_id).first()
+        p = Payment.objects.filter(account_id=account.id, external_id=external_id).first()
         if p is None:
             raise PaymentError(f"no payment {external_id!r} on account {account.external_id}", "external_id")
         if p.status == Payment.Status.REVERSED:
@@ -464,9 +450,9 @@ def reverse_payment(account_id: int, external_id: str, reversed_on: date, *, kin
                                      reason=f"payment {external_id} reversed", actor=actor)
         from arrears.contexts.money.servicing import services as servicing
 
-        reopened = servicing.on_payment_reversed(account.pk, reversed_on, actor=actor)
+        reopened = servicing.on_payment_reversed(account.id, reversed_on, actor=actor)
         exp, dlq = account_explanation(account, as_of)
-        _write_account(account, exp, dlq, as_of, "reversal")
+        account = _write_account(account, exp, dlq, as_of, "reversal")
         case = reevaluate_customer(account.customer_id, as_of, trigger="payment_reversed")
         case_id = case.get("case_id") or _last_case_id(account.customer_id)
         case = {**case, "write_offs_reversed": undone, "settlements_reopened": reopened}
@@ -482,20 +468,21 @@ def reverse_payment(account_id: int, external_id: str, reversed_on: date, *, kin
 _CAUSE_OF_ADJUSTMENT = {"waiver": "waiver", "settlement": "settlement", "residual_write_off": "write_off"}
 
 
-def reverse_adjustments(account: CardAccount, kind: str, references: list[str], reversed_on: date, *,
+def reverse_adjustments(account: AccountState, kind: str, references: list[str], reversed_on: date, *,
                         reason: str = "", actor=None) -> list[str]:
     """Reverse the account's adjustments of ``kind`` with these references from the local date
     ``reversed_on`` (a snapshot before it still counts them): audit and case event each. The caller
     holds the account's row lock and replays the account afterwards. Returns the references
     reversed (already reversed ones are left as they are)."""
-    rows = list(BalanceAdjustment.objects.filter(account=account, kind=kind, reference__in=references,
+    rows = list(BalanceAdjustment.objects.filter(account_id=account.id, kind=kind, reference__in=references,
                                                  reversed_on__isnull=True))
     for adj in rows:
         BalanceAdjustment.objects.filter(pk=adj.pk, reversed_on__isnull=True).update(reversed_on=reversed_on)
         _case_event(_last_case_id(account.customer_id), "adjustment_reversed", reversed_on,  # + audit
                     {"kind": kind, "reference": adj.reference, "amount": str(adj.total)}, actor, reason,
-                    audit_obj=account, audit_data={"kind": kind, "reference": adj.reference,
-                                                   "amount": str(adj.total), "reversed_on": reversed_on.isoformat()})
+                    audit_obj=account.audit_ref, audit_data={"kind": kind, "reference": adj.reference,
+                                                             "amount": str(adj.total),
+                                                             "reversed_on": reversed_on.isoformat()})
     return [a.reference for a in rows]
 
 
@@ -506,13 +493,13 @@ def add_adjustment(account_id: int, kind: str, local_day: date, amounts: Compone
     re-evaluates the account and case. Idempotent by ``(account, kind, reference)``."""
     with transaction.atomic():
         account = _lock_account(account_id)
-        done = BalanceAdjustment.objects.filter(account=account, kind=kind, reference=reference).first()
+        done = BalanceAdjustment.objects.filter(account_id=account.id, kind=kind, reference=reference).first()
         if done is not None:
             return done
         adj = BalanceAdjustment.objects.create(
-            account=account, kind=kind, local_date=local_day, principal=amounts.principal, interest=amounts.interest,
-            penalty=amounts.penalty, fees=amounts.fees, reference=reference, created_at=timezone.now(),
-            actor=actor if getattr(actor, "pk", None) else None)
+            account_id=account.id, kind=kind, local_date=local_day, principal=amounts.principal,
+            interest=amounts.interest, penalty=amounts.penalty, fees=amounts.fees, reference=reference,
+            created_at=timezone.now(), actor=actor if getattr(actor, "pk", None) else None)
         pos = _position(account)
         as_of = max(local_day, pos.opened_on)
         exp, dlq = account_explanation(account, as_of)
@@ -521,7 +508,7 @@ def add_adjustment(account_id: int, kind: str, local_day: date, amounts: Compone
         case_id = case.get("case_id") or _last_case_id(account.customer_id)
         _case_event(case_id, "waiver_recorded", as_of,  # + audit payments.waived
                     {"kind": kind, "reference": reference, "amount": str(amounts.total)}, actor,
-                    audit_obj=account, audit_reason=reason,
+                    audit_obj=account.audit_ref, audit_reason=reason,
                     audit_data={"kind": kind, "reference": reference, "amount": str(amounts.total),
                                 **amounts.as_dict()})
         return adj
@@ -534,10 +521,8 @@ def take_promise(case_id: int, amount: Decimal | str, promised_on: date, *, chan
                  now: datetime | None = None) -> PromiseToPay:
     """Record a promise to pay on a case (amount in yuan > 0, ``promised_on`` a local date not in the
     past). Writes a ``promise_taken`` case event and an audit event. Raises :class:`PaymentError`."""
-    from arrears.contexts.casework.models import Case
-
     now = now or timezone.now()
-    case = Case.objects.select_related("customer").filter(pk=case_id).first()
+    case = casework.case_ref(case_id)
     if case is None or case.is_closed:
         raise PaymentError(f"case {case_id} is not an open case", "case")
     try:
@@ -546,64 +531,78 @@ def take_promise(case_id: int, amount: Decimal | str, promised_on: date, *, chan
         raise PaymentError(f"amount: {exc}", "amount") from None
     if amount <= 0:
         raise PaymentError("amount must be greater than 0", "amount")
-    taken_on = local_date(now, case.customer.timezone)
+    taken_on = local_date(now, case.timezone)
     if promised_on < taken_on:
         raise PaymentError(f"promised_on {promised_on} is before today ({taken_on})", "promised_on")
     with transaction.atomic():
-        ptp = PromiseToPay.objects.create(case=case, customer_id=case.customer_id, amount=amount, currency=case.currency,
-                                          promised_on=promised_on, channel=channel, agent=agent, created_at=now,
-                                          taken_on=taken_on)
-        _case_event(case.pk, "promise_taken", taken_on,  # + audit payments.promise_taken
+        ptp = PromiseToPay.objects.create(case_id=case.id, customer_id=case.customer_id, amount=amount,
+                                          currency=case.currency, promised_on=promised_on, channel=channel,
+                                          agent=agent, created_at=now, taken_on=taken_on)
+        _case_event(case.id, "promise_taken", taken_on,  # + audit payments.promise_taken
                     {"promise": ptp.pk, "amount": str(amount), "promised_on": promised_on.isoformat(),
-                     "channel": channel}, agent, audit_obj=ptp, audit_data={"amount": str(amount), "case": case.pk})
+                     "channel": channel}, agent, audit_obj=ptp, audit_data={"amount": str(amount), "case": case.id})
     return ptp
 
 
-def _paid_towards_sql(grace_days: int):
-    """Subquery: posted payments of the promise's customer dated from ``taken_on`` to
-    ``promised_on + grace`` — the same window as :mod:`arrears.domain.promises`."""
-    end = ExpressionWrapper(OuterRef("promised_on") + Value(timedelta(days=grace_days)), output_field=DateField())
-    start = OuterRef("taken_on")
-    # not inside the extract's figures (arrears.domain.delinquency.in_extract: local date > extract date)
-    pays = (Payment.objects.filter(account__customer_id=OuterRef("customer_id"), local_date__gte=start,
-                                   local_date__lte=end, local_date__gt=F("account__as_of_extract"))
-            .filter(Q(status=Payment.Status.POSTED) | Q(reversed_on__gt=end))
-            .values("account__customer_id").annotate(s=Sum("amount")).values("s"))
-    return Coalesce(Subquery(pays, output_field=DecimalField(max_digits=16, decimal_places=2)),
-                    Value(Decimal("0.00")), output_field=DecimalField(max_digits=16, decimal_places=2))
+def _payments_of(customer_ids: set[int], start: date, end: date) -> dict[int, list[promise_rules.PromisePayment]]:
+    """The customers' payments dated ``start`` … ``end`` (posted or reversed) as the facts of
+    :func:`arrears.domain.promises.counts_towards`, by customer; which of them count is the
+    domain's to say."""
+    out: dict[int, list[promise_rules.PromisePayment]] = {}
+    ids = sorted(customer_ids)
+    for i in range(0, len(ids), 5_000):
+        for cust, day, amount, status, reversed_on, extract, currency in (
+                Payment.objects.filter(account__customer_id__in=ids[i:i + 5_000], local_date__gte=start,
+                                       local_date__lte=end)
+                .values_list("account__customer_id", "local_date", "amount", "status", "reversed_on",
+                             "account__as_of_extract", "account__currency").iterator(5_000)):
+            if status != Payment.Status.POSTED:  # reversed: from its date (never before the payment's own)
+                reversed_on = reversed_on or day
+            else:
+                reversed_on = None
+            out.setdefault(cust, []).append(promise_rules.PromisePayment(day, amount, extract, reversed_on, currency))
+    return out
 
 
-def _evaluate(qs, as_of: date, grace: int, tol: Decimal, *, decide_late: bool, reevaluate: bool = True) -> dict:
-    """Set-based evaluation of the promises in ``qs`` (all open): paid amount, then status."""
+def _evaluate(qs, as_of: date, grace: int, tol: Decimal, *, reevaluate: bool = True) -> dict:
+    """Evaluate the promises in ``qs`` (all open) by :mod:`arrears.domain.promises`: the paid
+    amount (:func:`~arrears.domain.promises.paid_towards`) and the status
+    (:func:`~arrears.domain.promises.evaluate`) of each, then one bulk write of the paid amounts
+    and one of the new statuses with their timeline events. The promise rows are locked as they
+    are read (``SELECT … FOR UPDATE`` on PostgreSQL), so a posting that evaluates the same promises
+    waits for this transaction."""
     from django.db.models.functions import TruncDate
 
-    money_field = DecimalField(max_digits=16, decimal_places=2)
-    # promises recorded without a local date (e.g. by other apps): the business-date of created_at
-    qs.filter(taken_on__isnull=True).update(taken_on=TruncDate("created_at"))
-    qs.update(paid_amount=_paid_towards_sql(grace), evaluated_on=as_of)
-    ids_qs = qs.values("id")
-    base = PromiseToPay.objects.filter(id__in=Subquery(ids_qs), status=PromiseToPay.Status.OPEN)
-    kept_ids = list(base.filter(paid_amount__gte=F("amount") - Value(tol, output_field=money_field))
-                    .values_list("id", "case_id"))
     counts = {"kept": 0, "partly_kept": 0, "broken": 0}
-    broken: list[tuple[int, int]] = []
-    partly: list[tuple[int, int]] = []
-    if decide_late:
-        late = base.filter(promised_on__lt=as_of - timedelta(days=grace)).exclude(id__in=[i for i, _ in kept_ids])
-        partly = list(late.filter(paid_amount__gt=0).values_list("id", "case_id"))
-        broken = list(late.filter(paid_amount__lte=0).values_list("id", "case_id"))
-    from arrears.contexts.casework.facade import EventRow, record_case_events
-
-    for status, rows in (("kept", kept_ids), ("partly_kept", partly), ("broken", broken)):
-        promise_rules.check_transition("open", status)
-        for i in range(0, len(rows), 5_000):
-            chunk = rows[i:i + 5_000]
-            PromiseToPay.objects.filter(id__in=[r[0] for r in chunk], status="open").update(status=status)
-            record_case_events(EventRow(case_id, f"promise_{status}", as_of, "open", status, data={"promise": pid})
-                          for pid, case_id in chunk)
-        counts[status] = len(rows)
+    with transaction.atomic():
+        # promises recorded without a local date (e.g. by other apps): the business-date of created_at
+        qs.filter(taken_on__isnull=True).update(taken_on=TruncDate("created_at"))
+        rows = list(qs.select_for_update().order_by("id").values_list(
+            "id", "case_id", "customer_id", "amount", "promised_on", "taken_on", "currency"))
+        if not rows:
+            return counts
+        pays = _payments_of({r[2] for r in rows}, min(r[5] for r in rows),
+                            max(promise_rules.deadline(r[4], grace) for r in rows))
+        paid: list[tuple[int, Decimal, date]] = []
+        decided: dict[str, list[tuple[int, int]]] = {"kept": [], "partly_kept": [], "broken": []}
+        for pid, case_id, customer_id, amount, promised_on, taken_on, currency in rows:
+            towards = promise_rules.paid_towards(pays.get(customer_id, ()), taken_on, promised_on, grace, currency)
+            paid.append((pid, towards, as_of))
+            status = promise_rules.evaluate(amount, promised_on, towards, as_of, grace_days=grace, tolerance=tol)
+            if status != promise_rules.OPEN:
+                decided[status].append((pid, case_id))
+        dbio.bulk_update(PromiseToPay._meta.db_table, "id", ("paid_amount", "evaluated_on"), paid)
+        for status, chunk_rows in decided.items():
+            promise_rules.check_transition("open", status)
+            for i in range(0, len(chunk_rows), 5_000):
+                chunk = chunk_rows[i:i + 5_000]
+                PromiseToPay.objects.filter(id__in=[r[0] for r in chunk], status="open").update(status=status)
+                casework.record_case_events(
+                    casework.EventRow(case_id, f"promise_{status}", as_of, "open", status, data={"promise": pid})
+                    for pid, case_id in chunk)
+            counts[status] = len(chunk_rows)
     if reevaluate:
-        for _, case_id in broken:
+        for _, case_id in decided["broken"]:
             reevaluate_after_commit(case_id, "promise_broken", as_of)
     return counts
 
@@ -611,19 +610,21 @@ def _evaluate(qs, as_of: date, grace: int, tol: Decimal, *, decide_late: bool, r
 def evaluate_promises(as_of: date, reevaluate: bool = True) -> dict:
     """Evaluate, in bulk, every open promise due by ``as_of`` (for the daily run).
 
-    Set-based: one ``UPDATE`` computes each promise's paid amount from posted payments (window
-    ``taken_on … promised_on + ARREARS_PTP_GRACE_DAYS``), then conditional updates set ``kept``
-    (paid ≥ amount − ``ARREARS_PTP_TOLERANCE``), and for promises past their grace ``partly_kept``
-    or ``broken``; promise timeline events are bulk-inserted; each broken promise asks the strategy
-    to re-evaluate its case after commit — unless ``reevaluate`` is false (the daily run, whose
-    strategy step follows and reviews every case with an open promise that day). Returns
-    ``{"kept": n, "partly_kept": n, "broken": n}``. Idempotent: only ``open`` promises are touched.
+    One read of the promises and one of their customers' payments; each promise's paid amount and
+    status come from :mod:`arrears.domain.promises` (payments ``taken_on … promised_on +
+    ARREARS_PTP_GRACE_DAYS`` not in the extract and not reversed by then; ``kept`` when paid ≥
+    amount − ``ARREARS_PTP_TOLERANCE``, ``partly_kept`` or ``broken`` past the grace period); the
+    paid amounts and the statuses are written in bulk, promise timeline events bulk-inserted; each
+    broken promise asks the strategy to re-evaluate its case after commit — unless ``reevaluate``
+    is false (the daily run, whose strategy step follows and reviews every case with an open
+    promise that day). Returns ``{"kept": n, "partly_kept": n, "broken": n}``. Idempotent: only
+    ``open`` promises are touched.
     """
     grace = promise_grace_days()
     tol = promise_tolerance()
     with transaction.atomic():
         qs = PromiseToPay.objects.filter(status=PromiseToPay.Status.OPEN, promised_on__lte=as_of)
-        return _evaluate(qs, as_of, grace, tol, decide_late=True, reevaluate=reevaluate)
+        return _evaluate(qs, as_of, grace, tol, reevaluate=reevaluate)
 
 
 def evaluate_customer_promises(customer_id: int, as_of: date) -> dict:
@@ -631,19 +632,16 @@ def evaluate_customer_promises(customer_id: int, as_of: date) -> dict:
     grace = promise_grace_days()
     tol = promise_tolerance()
     qs = PromiseToPay.objects.filter(status=PromiseToPay.Status.OPEN, customer_id=customer_id)
-    return _evaluate(qs, as_of, grace, tol, decide_late=True)
+    return _evaluate(qs, as_of, grace, tol)
 
 
 
 def post_payment_file(path, as_of: date) -> dict:
     """Validate and post a daily payments file atomically (see ``post_payments``); rows with
     ``reverses`` reverse that payment from the row's local date. Returns counts; raises
-    :class:`~arrears.contexts.portfolio.intake.extract.ExtractError` for a bad file (nothing posted)."""
-    from arrears.contexts.portfolio.intake.payments import read_payments_file
-
-    tz = dict(CardAccount.objects.values_list("external_id", "customer__timezone").iterator(chunk_size=20_000))
-    rows = read_payments_file(path, as_of, tz)
-    ids = dict(CardAccount.objects.filter(external_id__in={r.account_id for r in rows}).values_list("external_id", "id"))
+    :class:`~arrears.contexts.portfolio.facade.ExtractError` for a bad file (nothing posted)."""
+    rows = portfolio.read_payments_file(path, as_of, portfolio.account_timezones())
+    ids = portfolio.account_ids_for({r.account_id for r in rows})
     counts = {"posted": 0, "repeated": 0, "reversed": 0}
     with transaction.atomic():
         for r in rows:

@@ -18,8 +18,12 @@ class ServicingConfig(AppConfig):
 
     def ready(self) -> None:
         from arrears.contexts.casework.facade import register_event_kinds, register_scope_rule
+        from arrears.contexts.strategy.facade import register_relation
 
         from .events import event_kinds
+        from .selectors import holds_relation
 
         register_event_kinds(event_kinds())
+        # the strategy reads collection holds as a relation (it may not import money)
+        register_relation("collection_holds", holds_relation)
         register_scope_rule("customer_service", customer_ids=customers_served_by)

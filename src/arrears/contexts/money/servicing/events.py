@@ -25,25 +25,25 @@ EVENT_KINDS = {
 
 def event_kinds() -> dict:
     """The kinds with their data (amounts as decimal strings) and audit actions."""
-    from arrears.contexts.casework.facade import AuditRule, EventKind
+    from arrears.contexts.casework.facade import AuditRule, KindSpec
 
     def audited(code):
         return (AuditRule(f"servicing.{code}"),)
 
     kinds = {
-        "plan_proposed": EventKind(EVENT_KINDS["plan_proposed"], required={"plan": int, "total": str, "term_months": int},
+        "plan_proposed": KindSpec(EVENT_KINDS["plan_proposed"], required={"plan": int, "total": str, "term_months": int},
                                    audit=audited("plan_proposed")),
-        "settlement_requested": EventKind(EVENT_KINDS["settlement_requested"],
+        "settlement_requested": KindSpec(EVENT_KINDS["settlement_requested"],
                                           required={"settlement": int, "owed": str, "waived": str},
                                           audit=audited("settlement_requested")),
         # a payment reversal reopened a paid settlement (its move is audited as settlement_<status>)
-        "settlement_reopened": EventKind(EVENT_KINDS["settlement_reopened"],
+        "settlement_reopened": KindSpec(EVENT_KINDS["settlement_reopened"],
                                          required={"settlement": int, "to": str, "paid": str}),
     }
     for code in EVENT_KINDS:
         if code.startswith("plan_") and code not in kinds:  # a move's details ride along (signature, dpd …)
-            kinds[code] = EventKind(EVENT_KINDS[code], required={"plan": int}, open=True, audit=audited(code))
+            kinds[code] = KindSpec(EVENT_KINDS[code], required={"plan": int}, open=True, audit=audited(code))
         elif code.startswith("settlement_") and code not in kinds:
-            kinds[code] = EventKind(EVENT_KINDS[code], required={"settlement": int, "waived": str, "payoff": str},
+            kinds[code] = KindSpec(EVENT_KINDS[code], required={"settlement": int, "waived": str, "payoff": str},
                                     audit=audited(code))
     return kinds

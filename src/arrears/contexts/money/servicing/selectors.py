@@ -80,3 +80,12 @@ def customer_settlements(customer_id: int) -> list[SettlementView]:
             for s in (Settlement.objects.filter(customer_id=customer_id)
                       .select_related("requested_by", "approved_by", "account")
                       .order_by("-requested_on", "-id")[:LIMIT])]
+
+
+def holds_relation() -> str:
+    """Every collection hold, handed to the strategy (registered in ServicingConfig.ready; columns
+    in ``arrears.contexts.strategy.relations.RELATIONS``): ``customer_id``, ``kind``, ``breached``,
+    ``since``, ``until`` (NULL: open-ended)."""
+    from .models import CollectionHold
+
+    return f"SELECT customer_id, kind, breached, since, until FROM {CollectionHold._meta.db_table}"

@@ -22,8 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from arrears.contexts.audit.services import record
+from arrears.contexts.casework import facade as casework
 from arrears.contexts.money.payments.models import Payment, PromiseToPay
-from arrears.contexts.portfolio.models import CardAccount
+from arrears.contexts.portfolio import facade as portfolio
+from arrears.contexts.strategy.facade import reevaluate_after_commit
 from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain.delinquency import in_extract
 from arrears.domain import plans as plan_rules
@@ -73,12 +75,9 @@ def _case_event(customer_id: int, kind: str, as_of: date, data: dict, actor=None
     """The event on the customer's (latest) case and, for an audited kind, its audit event
     (``audit``: ``audit_obj`` / ``audit_data`` / ``audit_reason``) — one call, casework's write
     path; without a case, only the audit event."""
-    from arrears.contexts.casework.facade import record_case_event
-    from arrears.contexts.casework.selectors import open_case_for_customer
-
-    case = open_case_for_customer(customer_id, latest=True)
-    record_case_event(case.id if case is not None else None, kind, data, as_of=as_of, actor=actor,
-                      from_status=from_status, to_status=to_status, reason=reason, **audit)
+    case = casework.open_case_for_customer(customer_id, latest=True)
+    casework.record_case_event(case.id if case is not None else None, kind, data, as_of=as_of, actor=actor,
+                               from_status=from_status, to_status=to_status, reason=reason, **audit)
 
 
 # ----------------------------------------------------------------------------- plans
@@ -106,7 +105,7 @@ def propose_plan(account_id: int, *, term_months: int, first_due: date, contents
     """Propose a plan for an account: eligibility (第七十条), term ≤ 60 months, the six contents,
     and a schedule summing exactly to ``total`` (default: what the account owes). Raises
     :class:`ServicingRefused` listing every problem."""
-    account = CardAccount.objects.get(pk=account_id)
+    account = _account(account_id)
     owed = money(total) if total is not None else money(account.balance)
     has_plan = PaymentPlan.objects.filter(customer_id=account.customer_id,
                                           status__in=["proposed", "approved", "active"]).exists()
@@ -122,7 +121,7 @@ def propose_plan(account_id: int, *, term_months: int, first_due: date, contents
     if problems:
         raise ServicingRefused(problems)
     with transaction.atomic():
-        plan = PaymentPlan.objects.create(customer_id=account.customer_id, account=account, total=owed,
+        plan = PaymentPlan.objects.create(customer_id=account.customer_id, account_id=account.id, total=owed,
                                           currency=account.currency, term_months=term_months, contents=contents,
                                           created_on=today, requested_by=actor, status_changed_on=today)
         PlanInstalment.objects.bulk_create(PlanInstalment(plan=plan, number=i.number, due_date=i.due_date,
@@ -131,6 +130,14 @@ def propose_plan(account_id: int, *, term_months: int, first_due: date, contents
                                                                "term_months": term_months}, actor, audit_obj=plan,
                     audit_data={"total": str(owed), "term_months": term_months, "account": account.external_id})
     return plan
+
+
+def _account(account_id: int) -> portfolio.AccountState:
+    """The account (from the portfolio, which owns it); :class:`ServicingRefused` when unknown."""
+    account = portfolio.account_state(account_id)
+    if account is None:
+        raise ServicingRefused([f"no account {account_id}"])
+    return account
 
 
 def _locked(model, pk: int, customer_id: int | None, what: str):
@@ -165,7 +172,7 @@ def sign_plan(plan_id: int, signature: str, now: datetime, actor=None, *, custom
     with transaction.atomic():
         plan = _locked(PaymentPlan, plan_id, customer_id, "plan")
         plan_rules.check_transition(plan.status, "active")  # before the hold is written
-        tzname = plan.customer.timezone
+        tzname = portfolio.customer_timezone(plan.customer_id)
         from arrears.domain.calendar import local_date
 
         day = local_date(now, tzname)
@@ -220,7 +227,6 @@ def evaluate_plans(as_of: date, customer_id: int | None = None) -> dict:
                 CollectionHold.objects.filter(pk=plan.hold_id).update(breached=True)
             counts["breached"] += 1
             from arrears.contexts.money.payments.services import _last_case_id
-            from arrears.contexts.strategy.tasks import reevaluate_after_commit
 
             reevaluate_after_commit(_last_case_id(plan.customer_id), "plan_breached", as_of)
     return counts
@@ -247,7 +253,7 @@ def settlement_transition(s: Settlement, to_status: str, as_of: date, *, actor=N
 def request_settlement(account_id: int, *, waived: Decimal | str, deadline: date, today: date, actor=None,
                        reason: str = "") -> Settlement:
     """Request waiving ``waived`` of what the account owes now if the rest is paid by ``deadline``."""
-    account = CardAccount.objects.get(pk=account_id)
+    account = _account(account_id)
     owed = money(account.balance)
     waived = money(waived)
     problems = []
@@ -258,7 +264,7 @@ def request_settlement(account_id: int, *, waived: Decimal | str, deadline: date
     if problems:
         raise ServicingRefused(problems)
     with transaction.atomic():
-        s = Settlement.objects.create(customer_id=account.customer_id, account=account, owed=owed, waived=waived,
+        s = Settlement.objects.create(customer_id=account.customer_id, account_id=account.id, owed=owed, waived=waived,
                                       payoff=owed - waived, deadline=deadline, requested_on=today, reason=reason,
                                       requested_by=actor, status_changed_on=today)
         _case_event(s.customer_id, "settlement_requested", today,  # + audit servicing.settlement_requested
@@ -296,7 +302,7 @@ def evaluate_settlements(as_of: date, customer_id: int | None = None) -> dict:
     qs = Settlement.objects.filter(status=Settlement.Status.APPROVED)
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
-    for s in qs.select_related("account"):
+    for s in qs:
         rows = _payments_towards(s, as_of)
         paid = money(sum((a for _, a in rows), ZERO))
         result = settlement_rules.outcome(s.payoff, paid, s.deadline, as_of)
@@ -318,7 +324,8 @@ def _payments_towards(s: Settlement, as_of: date) -> list[tuple[date, Decimal]]:
     rows = (Payment.objects.filter(account_id=s.account_id, local_date__gte=s.requested_on,
                                    local_date__lte=min(as_of, s.deadline), status=Payment.Status.POSTED)
             .values_list("local_date", "amount"))
-    return [(d, a) for d, a in rows if not in_extract(d, s.account.as_of_extract)]
+    extract_date = _account(s.account_id).as_of_extract
+    return [(d, a) for d, a in rows if not in_extract(d, extract_date)]
 
 
 def on_payment_reversed(account_id: int, reversed_on: date, *, actor=None) -> list[int]:
@@ -330,7 +337,7 @@ def on_payment_reversed(account_id: int, reversed_on: date, *, actor=None) -> li
     from arrears.contexts.money.payments import services as payments
 
     out = []
-    for s in Settlement.objects.filter(account_id=account_id, status=Settlement.Status.PAID).select_related("account"):
+    for s in Settlement.objects.filter(account_id=account_id, status=Settlement.Status.PAID):
         paid = money(sum((a for _, a in _payments_towards(s, s.deadline)), ZERO))
         if paid >= s.payoff:
             continue
@@ -339,7 +346,7 @@ def on_payment_reversed(account_id: int, reversed_on: date, *, actor=None) -> li
                               reason="payment reversed")
         _case_event(s.customer_id, "settlement_reopened", reversed_on,
                     {"settlement": s.pk, "to": target, "paid": str(paid)}, actor)
-        payments.reverse_adjustments(s.account, "settlement", [f"settlement:{s.pk}"], reversed_on,
+        payments.reverse_adjustments(_account(s.account_id), "settlement", [f"settlement:{s.pk}"], reversed_on,
                                      reason=f"settlement {s.pk} no longer paid", actor=actor)
         out.append(s.pk)
     return out
@@ -363,7 +370,7 @@ def _settle_paid(s: Settlement, rows: list, paid: Decimal, as_of: date, payments
     if as_of > day:  # evaluated after the payoff day (batch): bring the account up to as_of
         account = payments._lock_account(s.account_id)
         exp, dlq = payments.account_explanation(account, as_of)
-        payments._write_account(account, exp, dlq, as_of, "settlement")
+        account = payments._write_account(account, exp, dlq, as_of, "settlement")
         payments.reevaluate_customer(account.customer_id, as_of, trigger="settlement_paid")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import template
 from django.utils import timezone
 
-from arrears.contexts.casework.scope import visible_cases
+from arrears.contexts.casework.facade import case_ref
 from arrears.contexts.money.payments.selectors import case_money
 from arrears.domain.calendar import local_date
 
@@ -19,7 +19,7 @@ def case_money_for(context, case_id: int):
     user = getattr(request, "user", None)
     if user is None:
         return None
-    row = visible_cases(user).filter(pk=case_id).values("customer_id", "customer__timezone").first()
-    if row is None:
+    case = case_ref(case_id, user=user)
+    if case is None:
         return None
-    return case_money(case_id, row["customer_id"], local_date(timezone.now(), row["customer__timezone"]))
+    return case_money(case_id, case.customer_id, local_date(timezone.now(), case.timezone))

@@ -16,7 +16,6 @@ from datetime import date, datetime, time, timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from arrears.contexts.casework.models import Case
 from arrears.contexts.contact.compliance import services
 from arrears.contexts.contact.compliance.models import ContactAttempt
 from arrears.domain.compliance import ContactHistory, decide
@@ -52,11 +51,11 @@ class Command(BaseCommand):
         start = datetime.combine(d1, time(0), tzinfo=tz)
         end = datetime.combine(d2 + timedelta(days=1), time(0), tzinfo=tz)
         rows = list(ContactAttempt.objects.filter(at__gte=start - timedelta(days=services.HISTORY_DAYS), at__lt=end)
-                    .select_related("customer").order_by("at", "id"))
+                    .select_related("customer", "case").order_by("at", "id"))
         by_customer: dict[int, list[ContactAttempt]] = defaultdict(list)
         for a in rows:
             by_customer[a.customer_id].append(a)
-        cases = {c.pk: c for c in Case.objects.filter(pk__in={a.case_id for a in rows if a.case_id})}
+        cases = {a.case_id: a.case for a in rows if a.case_id}
 
         violations, decisions = [], Counter()
         facts_cache: dict[tuple, object] = {}
