@@ -91,3 +91,22 @@ def test_a_redecision_is_announced_to_whoever_follows_it(extract, organisation):
         case_redecided.disconnect(follow)
     assert heard == [([case_id], D1)]
     assert out["case_id"] == case_id and out["action"]
+
+
+def test_every_re_decision_trigger_asked_for_is_one_the_strategy_knows():
+    """The triggers the other contexts pass to ``reevaluate_after_commit`` are all known (a payment
+    reversal and a breached plan used to fail in the worker), and an unknown one fails at once."""
+    import re
+    from pathlib import Path
+
+    import arrears
+    from arrears.contexts.strategy.services import TRIGGERS
+    from arrears.contexts.strategy.tasks import reevaluate_after_commit
+
+    src = Path(arrears.__file__).parent
+    asked = {m for f in src.rglob("*.py")
+             for m in re.findall(r'reevaluate_after_commit\([^,]+,\s*"([a-z_]+)"', f.read_text(encoding="utf-8"))}
+    assert {"payment_reversed", "plan_breached", "payment_posted", "promise_broken"} <= asked
+    assert asked <= TRIGGERS, asked - TRIGGERS
+    with pytest.raises(ValueError):
+        reevaluate_after_commit(1, "no_such_trigger", date(2025, 1, 1))

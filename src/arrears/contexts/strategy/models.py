@@ -54,10 +54,12 @@ class StrategyDecision(models.Model):
     class Trigger(models.TextChoices):
         DAILY = "daily", _("日终批处理")
         PAYMENT_POSTED = "payment_posted", _("还款入账")
+        PAYMENT_REVERSED = "payment_reversed", _("还款冲正")
         PROMISE_BROKEN = "promise_broken", _("承诺跳票")
         VISIT_REPORTED = "visit_reported", _("外访反馈")
         COMPLAINT_OPENED = "complaint_opened", _("投诉受理")
         HOLD_CHANGED = "hold_changed", _("暂停催收变化")
+        PLAN_BREACHED = "plan_breached", _("分期违约")
         MANUAL = "manual", _("人工重评")
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="decisions",

@@ -42,8 +42,13 @@ def reevaluate(case_id: int, trigger: str, as_of: str) -> dict:
 
 def reevaluate_after_commit(case_id: int | None, trigger: str, as_of: date) -> None:
     """Queue a re-decision of ``case_id`` once the current transaction commits (at once outside
-    one). Nothing for ``case_id`` ``None``. A backend that cannot take the task is logged, not
-    raised: the event that asked for it stands."""
+    one). Nothing for ``case_id`` ``None``. ``ValueError`` at once for a trigger the strategy does
+    not know (``services.TRIGGERS``: the caller's bug, not something to find in the worker's log).
+    A backend that cannot take the task is logged, not raised: the event that asked for it stands."""
+    from .services import TRIGGERS
+
+    if trigger not in TRIGGERS:
+        raise ValueError(f"unknown re-decision trigger {trigger!r} (known: {', '.join(sorted(TRIGGERS))})")
     if case_id is None:
         return
 
