@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
 from arrears.contexts.casework import apis as case_apis
-from arrears.contexts.casework.scope import declares_scope
+from arrears.contexts.casework.facade import declares_scope
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="cases:list", permanent=False)),

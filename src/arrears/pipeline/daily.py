@@ -108,7 +108,7 @@ def read_statements() -> pa.Table:
 def read_credits(as_of: date) -> pa.Table:
     """What may count as paid as of ``as_of`` (payments and adjustments since the extract), from the
     money context (:func:`arrears.contexts.money.payments.selectors.credits_since_extract`)."""
-    from arrears.contexts.money.payments.selectors import credits_since_extract
+    from arrears.contexts.money.facade import credits_since_extract
 
     return credits_since_extract(as_of, CREDIT_SCHEMA)
 
@@ -122,12 +122,11 @@ def _evaluate_promises(as_of: date) -> dict[str, int]:
     """Before the strategy reads them: promises to pay due by ``as_of`` judged kept / partly kept /
     broken (set-based), payment plans completed or breached past their grace, settlements paid or
     void (:mod:`arrears.contexts.money.payments.services`, :mod:`arrears.contexts.money.servicing.services`)."""
-    from arrears.contexts.money.payments import services as payment_services
-    from arrears.contexts.money.servicing import services as servicing_services
+    from arrears.contexts.money import facade as money
 
-    counts = dict(payment_services.evaluate_promises(as_of, reevaluate=False))
-    counts.update({f"plans_{k}": v for k, v in servicing_services.evaluate_plans(as_of).items()})
-    counts.update({f"settlements_{k}": v for k, v in servicing_services.evaluate_settlements(as_of).items()})
+    counts = dict(money.evaluate_promises(as_of, reevaluate=False))
+    counts.update({f"plans_{k}": v for k, v in money.evaluate_plans(as_of).items()})
+    counts.update({f"settlements_{k}": v for k, v in money.evaluate_settlements(as_of).items()})
     return counts
 
 
@@ -192,21 +191,19 @@ def run_daily(as_of: date, ladder: BucketLadder | None = None, progress: Progres
         closed = casework.close_cured(to_close, as_of)
         promises = _evaluate_promises(as_of)
         say("applying the collection strategy")
-        from arrears.contexts.strategy import services as strategy_services
+        from arrears.contexts.strategy import facade as strategy
 
-        strat = strategy_services.run_strategy(as_of)
+        strat = strategy.run_strategy(as_of)
         say("allocating cases")
-        allocation = strategy_services.run_allocation(as_of, strat)
+        allocation = strategy.run_allocation(as_of, strat)
         say("queueing SMS and requesting field visits")
-        from arrears.contexts.contact.fieldwork import services as field_services
-        from arrears.contexts.contact.sms import services as sms_services
+        from arrears.contexts.contact import facade as contact
 
-        sms = dict(sms_services.enqueue_from_decisions(as_of))
-        visits = dict(field_services.request_visits_from_decisions(as_of))
+        sms = dict(contact.enqueue_sms_from_decisions(as_of))
+        visits = dict(contact.request_visits_from_decisions(as_of))
         say("refreshing the phone desk queue")
-        from arrears.contexts.contact.desk import services as desk_services
 
-        desk_services.sync_queue()
+        contact.sync_queue()
         cases_open = casework.count_open_cases()
         seconds = round(time.perf_counter() - t0, 3)
         result = RunResult(

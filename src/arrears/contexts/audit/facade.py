@@ -1,6 +1,8 @@
-"""The audit context's facade: the only module of this context that another context (or the daily
-pipeline) imports. Functions here take and return plain values or the frozen dataclasses declared
-here, never this context's models; see docs/architecture.md for what the context owns."""
+"""The audit context owns the audit log — append-only, hash-chained audit events (who did what to which object, from where) — the retention policy and its erasers, and the audit part of a subject-access export.
+
+This facade is the only module of the context that another context (or the daily pipeline)
+imports. Functions here take and return plain values or the frozen dataclasses declared here, not
+the context's models; docs/architecture.md lists them (generated from this module)."""
 from __future__ import annotations
 
 # ---------------------------------------------------------------- used by the contact context

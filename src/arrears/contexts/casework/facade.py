@@ -1,6 +1,8 @@
-"""The casework context's facade: the only module of this context that another context (or the daily
-pipeline) imports. Functions here take and return plain values or the frozen dataclasses declared
-here, never this context's models; see docs/architecture.md for what the context owns."""
+"""The casework context owns cases — one per delinquent customer — their lifecycle (open / update / close through the one declared transition map), the typed timeline with its audit in one write, each role's data scope (a registry the other contexts fill) and the case page with its panels (a registry).
+
+This facade is the only module of the context that another context (or the daily pipeline)
+imports. Functions here take and return plain values or the frozen dataclasses declared here, not
+the context's models; docs/architecture.md lists them (generated from this module)."""
 from __future__ import annotations
 
 # ---------------------------------------------------------------- used by the contact context
@@ -498,3 +500,10 @@ def subject_records(customer_id: int) -> dict:
     from .selectors import subject_records as records
 
     return records(customer_id)
+
+# ---------------------------------------------------------------- re-exported for other contexts
+# (presentation helpers, the data scope, services another context calls as they are)
+from .apis import CurrencyAmountsSerializer  # noqa: E402,F401
+from .scope import declares_scope, scope_for, visible_cases  # noqa: E402,F401
+from .selectors import CaseNotFound, amounts_of, case_amounts, case_detail, event_label, in_case_order  # noqa: E402,F401
+from .views import desk_login_required  # noqa: E402,F401

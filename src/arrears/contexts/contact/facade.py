@@ -1,6 +1,8 @@
-"""The contact context's facade: the only module of this context that another context (or the daily
-pipeline) imports. Functions here take and return plain values or the frozen dataclasses declared
-here, never this context's models; see docs/architecture.md for what the context owns."""
+"""The contact context owns contacting debtors — the compliance gate and the contact ledger, the phone desk (queue, calls, outcomes), SMS (templates, outbox, SMPP) and field visits (外访: requests, routes, check-in, reports, safety).
+
+This facade is the only module of the context that another context (or the daily pipeline)
+imports. Functions here take and return plain values or the frozen dataclasses declared here, not
+the context's models; docs/architecture.md lists them (generated from this module)."""
 from __future__ import annotations
 
 # ---------------------------------------------------------------- used by the contact context
@@ -47,3 +49,9 @@ def connect_to_strategy() -> None:
 
 
 # ---------------------------------------------------------------- used by casework, portfolio, audit, org and the pipeline
+
+# ---------------------------------------------------------------- re-exported for other contexts
+# (presentation helpers, the data scope, services another context calls as they are)
+from .desk.services import sync_queue  # noqa: E402,F401
+from .fieldwork.services import request_visits_from_decisions  # noqa: E402,F401
+from .sms.services import enqueue_from_decisions as enqueue_sms_from_decisions  # noqa: E402,F401

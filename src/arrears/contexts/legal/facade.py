@@ -1,6 +1,8 @@
-"""The legal context's facade: the only module of this context that another context (or the daily
-pipeline) imports. Functions here take and return plain values or the frozen dataclasses declared
-here, never this context's models; see docs/architecture.md for what the context owns."""
+"""The legal context owns legal referrals (法务): a case referred to the legal department.
+
+This facade is the only module of the context that another context (or the daily pipeline)
+imports. Functions here take and return plain values or the frozen dataclasses declared here, not
+the context's models; docs/architecture.md lists them (generated from this module)."""
 from __future__ import annotations
 
 # ---------------------------------------------------------------- used by the contact context

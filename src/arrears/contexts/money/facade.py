@@ -1,6 +1,8 @@
-"""The money context's facade: the only module of this context that another context (or the daily
-pipeline) imports. Functions here take and return plain values or the frozen dataclasses declared
-here, never this context's models; see docs/architecture.md for what the context owns."""
+"""The money context owns money — payments and reversals, balance explanations, promises to pay (kept / partly kept / broken), payment plans (个性化分期), settlements and waivers (减免), residual write-offs, collection holds and contact restrictions.
+
+This facade is the only module of the context that another context (or the daily pipeline)
+imports. Functions here take and return plain values or the frozen dataclasses declared here, not
+the context's models; docs/architecture.md lists them (generated from this module)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -191,3 +193,10 @@ def subject_records(customer_id: int) -> dict:
 
     return {"payments": rows(Payment.objects.filter(account__customer_id=customer_id)),
             "_labels": {"payments": Payment._meta.label_lower}}
+
+# ---------------------------------------------------------------- re-exported for other contexts
+# (presentation helpers, the data scope, services another context calls as they are)
+from .payments.selectors import credits_since_extract, explain_account  # noqa: E402,F401
+from .payments.services import PaymentError, take_promise  # noqa: E402,F401
+from .payments.services import evaluate_promises  # noqa: E402,F401
+from .servicing.services import evaluate_plans, evaluate_settlements  # noqa: E402,F401

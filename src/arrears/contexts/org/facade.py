@@ -1,6 +1,8 @@
-"""The org context's facade: the only module of this context that another context (or the daily
-pipeline) imports. Functions here take and return plain values or the frozen dataclasses declared
-here, never this context's models; see docs/architecture.md for what the context owns."""
+"""The org context owns the organisation — roles (Django groups), teams and staff profiles (capacity, skills, languages, districts), external agencies (委外) and their placements.
+
+This facade is the only module of the context that another context (or the daily pipeline)
+imports. Functions here take and return plain values or the frozen dataclasses declared here, not
+the context's models; docs/architecture.md lists them (generated from this module)."""
 from __future__ import annotations
 
 # ---------------------------------------------------------------- used by the contact context
@@ -271,3 +273,7 @@ def placed_case_ids(user):
     from .agencies.models import Placement
 
     return Placement.objects.filter(agency_id=agency_id, recalled_on__isnull=True).values("case_id")
+
+# ---------------------------------------------------------------- re-exported for other contexts
+# (presentation helpers, the data scope, services another context calls as they are)
+from .users.services import ensure_demo_users, user_roles  # noqa: E402,F401

@@ -1,6 +1,8 @@
-"""The portfolio context's facade: the only module of this context that another context (or the daily
-pipeline) imports. Functions here take and return plain values or the frozen dataclasses declared
-here, never this context's models; see docs/architecture.md for what the context owns."""
+"""The portfolio context owns the card portfolio — customers and their contact points (encrypted, blind-indexed), card accounts and statements, extract imports, bucket history and the daily-run records.
+
+This facade is the only module of the context that another context (or the daily pipeline)
+imports. Functions here take and return plain values or the frozen dataclasses declared here, not
+the context's models; docs/architecture.md lists them (generated from this module)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -560,3 +562,7 @@ def register_extract_section(name: str, loader) -> None:
 
     register(name, loader)
 
+# ---------------------------------------------------------------- re-exported for other contexts
+# (presentation helpers, the data scope, services another context calls as they are)
+from .intake.uci import read_uci  # noqa: E402,F401
+from .services import load_extract  # noqa: E402,F401

@@ -1,6 +1,8 @@
-"""The strategy context's facade: the only module of this context that another context (or the daily
-pipeline) imports. Functions here take and return plain values or the frozen dataclasses declared
-here, never this context's models; see docs/architecture.md for what the context owns."""
+"""The strategy context owns the collection strategy — versioned strategies (YAML), the day's decision per case (stage, action, ``ActionParams``, arm), re-decisions after events — and allocation to teams, agents and agencies.
+
+This facade is the only module of the context that another context (or the daily pipeline)
+imports. Functions here take and return plain values or the frozen dataclasses declared here, not
+the context's models; docs/architecture.md lists them (generated from this module)."""
 from __future__ import annotations
 
 # ---------------------------------------------------------------- used by the contact context
@@ -27,3 +29,19 @@ def reevaluate_after_commit(case_id: int | None, trigger: str, as_of) -> None:
 
 
 # ---------------------------------------------------------------- used by casework, portfolio, audit, org and the pipeline
+
+
+def run_strategy(as_of):
+    """The day's strategy decision for every open case (the daily pipeline's strategy step); see
+    :func:`arrears.contexts.strategy.services.run_strategy` for what it reads, writes and returns."""
+    from .services import run_strategy as run
+
+    return run(as_of)
+
+
+def run_allocation(as_of, strategy_run):
+    """Allocation of the day's decided cases to teams, agents and agencies (after
+    :func:`run_strategy`); see :func:`arrears.contexts.strategy.services.run_allocation`."""
+    from .services import run_allocation as run
+
+    return run(as_of, strategy_run)

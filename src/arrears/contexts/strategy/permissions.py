@@ -20,7 +20,7 @@ from functools import wraps
 
 from django.core.exceptions import PermissionDenied
 
-from arrears.contexts.org.users.services import user_roles
+from arrears.contexts.org.facade import user_roles
 
 __all__ = ["VIEW_ROLES", "MANAGE_ROLES", "can_view", "can_manage", "strategy_permission"]
 

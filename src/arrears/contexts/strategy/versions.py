@@ -6,7 +6,7 @@ import hashlib
 from django.db import transaction
 from django.utils import timezone
 
-from arrears.contexts.audit import services as audit
+from arrears.contexts.audit import facade as audit
 from arrears.rules.strategy_loader import STRATEGIES_DIR, parse_strategy
 
 from .models import StrategyVersion
@@ -32,7 +32,7 @@ def upload_version(source: str, user=None, note: str = "", source_name: str = "u
         name=strategy.name, version=strategy.version, source=source, sha256=sha, uploaded_by=user,
         uploaded_at=timezone.now(), note=note,
     )
-    audit.record("strategy.uploaded", actor=user, obj=sv, data={"key": sv.key, "sha256": sha})
+    audit.record_audit_event("strategy.uploaded", actor=user, obj=sv, data={"key": sv.key, "sha256": sha})
     return sv
 
 
@@ -49,7 +49,7 @@ def activate(sv: StrategyVersion, user=None, reason: str = "") -> StrategyVersio
     sv.status = StrategyVersion.Status.ACTIVE
     sv.activated_by, sv.activated_at = user, timezone.now()
     sv.save(update_fields=["status", "activated_by", "activated_at"])
-    audit.record("strategy.activated", actor=user, obj=sv, reason=reason,
+    audit.record_audit_event("strategy.activated", actor=user, obj=sv, reason=reason,
                  data={"key": sv.key, "sha256": sv.sha256, "replaces": prev_keys})
     return sv
 

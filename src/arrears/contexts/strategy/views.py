@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from arrears.contexts.casework.scope import declares_scope
-from arrears.contexts.casework.views import desk_login_required
+from arrears.contexts.casework.facade import declares_scope
+from arrears.contexts.casework.facade import desk_login_required
 from arrears.domain.errors import RuleDataError
 
 from . import selectors, versions

@@ -55,7 +55,7 @@ def contact_status(case, now: datetime) -> ContactStatus:
     case_id = case if isinstance(case, int) else case.id
     case = casework.case_header(case_id)
     if case is None:
-        from arrears.contexts.casework.selectors import CaseNotFound
+        from arrears.contexts.casework.facade import CaseNotFound
 
         raise CaseNotFound(case_id)
     customer = portfolio.customer_facts(case.customer_id)

@@ -32,10 +32,10 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from arrears.contexts.audit.services import record
-from arrears.contexts.casework.scope import scope_for, visible_cases
-from arrears.contexts.casework.apis import CurrencyAmountsSerializer
-from arrears.contexts.casework.selectors import CaseNotFound
+from arrears.contexts.audit.facade import record_audit_event as record
+from arrears.contexts.casework.facade import scope_for, visible_cases
+from arrears.contexts.casework.facade import CurrencyAmountsSerializer
+from arrears.contexts.casework.facade import CaseNotFound
 from arrears.core.api import ErrorSerializer
 
 from . import selectors, services

@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext, gettext_noop
 
 from arrears.contexts.casework import facade as casework
-from arrears.contexts.casework.scope import scope_for, visible_cases
-from arrears.contexts.casework.selectors import (CaseNotFound, amounts_of, case_amounts, case_detail, event_label,
+from arrears.contexts.casework.facade import scope_for, visible_cases
+from arrears.contexts.casework.facade import (CaseNotFound, amounts_of, case_amounts, case_detail, event_label,
                                           in_case_order)
 from arrears.contexts.contact.compliance import services as gate
 from arrears.contexts.money import facade as money
@@ -255,7 +255,7 @@ def workspace(user, case_id: int, now: datetime, language: str | None = None) ->
     debtor's local time), the balance explanation per account, the call script of the case's
     stage in ``language`` (debtor and third-party versions) with the values filled in, the timeline,
     the calls and the open call."""
-    from arrears.contexts.money.payments.selectors import explain_account
+    from arrears.contexts.money.facade import explain_account
 
     language = language or get_language() or "zh-hans"
     detail = case_detail(user, case_id)

@@ -44,8 +44,8 @@ from django.utils import timezone
 
 from arrears.contexts.casework import facade as casework
 from arrears.contexts.casework.facade import EventRow, record_case_event, record_case_events
-from arrears.contexts.casework.scope import scope_for, visible_cases
-from arrears.contexts.casework.selectors import CaseNotFound
+from arrears.contexts.casework.facade import scope_for, visible_cases
+from arrears.contexts.casework.facade import CaseNotFound
 from arrears.contexts.contact.compliance import services as gate
 from arrears.contexts.money import facade as money
 from arrears.contexts.org import facade as org
@@ -680,7 +680,7 @@ def post_outcome(agent, case_id: int, inp: OutcomeInput, *, now: datetime | None
     docstring). Every input is checked before anything is written; raises :class:`DeskError`,
     :class:`~.vocabulary.VocabularyError` or :class:`CallbackRefused` (a promise the payments app
     refuses: ``bad_promise``) — and then nothing is written."""
-    from arrears.contexts.money.payments.services import PaymentError, take_promise
+    from arrears.contexts.money.facade import PaymentError, take_promise
 
     now = now or timezone.now()
     case = _writable_case(agent, case_id)
@@ -754,7 +754,7 @@ def post_outcome(agent, case_id: int, inp: OutcomeInput, *, now: datetime | None
                                          klass=V.KLASS_CALLBACK, due_at=callback, priority=1, dpd=case.max_dpd,
                                          available_at=callback, last_result=res.code)
         if res.reevaluate:  # the strategy decides again in the worker, after commit (then the queue follows)
-            from arrears.contexts.strategy.tasks import reevaluate_after_commit
+            from arrears.contexts.strategy.facade import reevaluate_after_commit
 
             reevaluate_after_commit(case.pk, res.reevaluate, day)
     out = OutcomeResult(call.pk, attempt.pk, res.code, getattr(ptp, "pk", None), callback, next_at, restriction,
@@ -772,7 +772,7 @@ def reassign(actor, case_id: int, to_agent_id: int, *, reason: str = "", now: da
     the case's agent and team, its queue item, an ``assigned`` timeline event and an audit event.
     Refused while another agent is working the case (claimed) or for a target who is not an
     active collector/team leader (of the actor's team, for a team leader)."""
-    from arrears.contexts.org.users.services import user_roles
+    from arrears.contexts.org.facade import user_roles
 
     now = now or timezone.now()
     case = _writable_case(actor, case_id)

@@ -20,10 +20,10 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
-from arrears.contexts.audit.services import record
-from arrears.contexts.casework.scope import declares_scope, scope_for, visible_cases
-from arrears.contexts.casework.selectors import CaseNotFound
-from arrears.contexts.casework.views import desk_login_required
+from arrears.contexts.audit.facade import record_audit_event as record
+from arrears.contexts.casework.facade import declares_scope, scope_for, visible_cases
+from arrears.contexts.casework.facade import CaseNotFound
+from arrears.contexts.casework.facade import desk_login_required
 from arrears.core.errors import ArrearsError
 from arrears.core.pages import form_error, mark_error, page_error
 

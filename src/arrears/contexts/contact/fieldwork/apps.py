@@ -69,7 +69,7 @@ class FieldworkConfig(AppConfig):
         register_scope_rule("field_agent", case_ids=visits_of_field_agent)
         register_scope_rule("team_leader", case_ids=visits_of_led_teams)
         register_reveal_condition("field_agent", "address", visiting_today)
-        from arrears.contexts.audit.retention import register_eraser
+        from arrears.contexts.audit.facade import register_retention_eraser as register_eraser
 
         from .services import erase_customer_visit_data
 

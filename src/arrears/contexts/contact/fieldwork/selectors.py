@@ -11,7 +11,7 @@ from datetime import date
 from django.db.models import Q
 from django.utils import timezone
 
-from arrears.contexts.casework.scope import visible_cases
+from arrears.contexts.casework.facade import visible_cases
 from arrears.contexts.org import facade as org
 from arrears.domain.masking import mask_address, mask_name
 

@@ -39,7 +39,7 @@ from arrears.contexts.casework import facade as casework
 from arrears.contexts.casework.facade import EventRow, record_case_event, record_case_events
 from arrears.contexts.contact.compliance import services as gate
 from arrears.contexts.org import facade as org
-from arrears.contexts.org.users.services import user_roles
+from arrears.contexts.org.facade import user_roles
 from arrears.contexts.portfolio import facade as portfolio
 from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain import action_params
@@ -558,7 +558,7 @@ def submit_report(visit_id: int, *, user, report: rules.ReportInput, now: dateti
     :func:`~arrears.domain.fieldwork.validate_report` (every problem at once, :class:`ReportError`);
     a promise becomes a :class:`~arrears.contexts.money.payments.models.PromiseToPay`; risk flags are kept on
     the case and force two-person crews on later visits."""
-    from arrears.contexts.money.payments.services import PaymentError, take_promise
+    from arrears.contexts.money.facade import PaymentError, take_promise
 
     now = now or timezone.now()
     visit = _own_visit(visit_id, user)
@@ -623,7 +623,7 @@ def check_out(visit_id: int, *, user, lat: float | None = None, lon: float | Non
         _alert_move(alert, "resolved", now=now, actor=user, note="checked out")
     case_id, as_of = visit.case_id, now.astimezone(_local(visit.case)).date()
 
-    from arrears.contexts.strategy.tasks import reevaluate_after_commit
+    from arrears.contexts.strategy.facade import reevaluate_after_commit
 
     reevaluate_after_commit(case_id, "visit_reported", as_of)
     return visit

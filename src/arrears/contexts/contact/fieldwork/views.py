@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
-from arrears.contexts.audit.services import record
-from arrears.contexts.casework.scope import declares_scope, scope_for, visible_cases
-from arrears.contexts.casework.views import desk_login_required
+from arrears.contexts.audit.facade import record_audit_event as record
+from arrears.contexts.casework.facade import declares_scope, scope_for, visible_cases
+from arrears.contexts.casework.facade import desk_login_required
 from arrears.contexts.org import facade as org
 from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.core.pages import PageError, mark_error, page_error

@@ -33,7 +33,7 @@ class SmsConfig(AppConfig):
         from arrears.contexts.casework.facade import register_event_kinds
 
         register_event_kinds(event_kinds())
-        from arrears.contexts.audit.retention import register_eraser
+        from arrears.contexts.audit.facade import register_retention_eraser as register_eraser
 
         from .services import erase_customer_sms_data
 

@@ -19,7 +19,7 @@ from functools import wraps
 
 from django.core.exceptions import PermissionDenied
 
-from arrears.contexts.org.users.services import user_roles
+from arrears.contexts.org.facade import user_roles
 
 VIEW_ROLES = frozenset({"supervisor", "team_leader", "compliance_officer", "administrator"})
 MANAGE_ROLES = frozenset({"supervisor", "administrator"})

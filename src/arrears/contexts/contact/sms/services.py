@@ -58,10 +58,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from arrears.contexts.audit.services import record as audit
+from arrears.contexts.audit.facade import record_audit_event as audit
 from arrears.contexts.casework import facade as casework
 from arrears.contexts.casework.facade import EventRow, record_case_event, record_case_events
-from arrears.contexts.casework.selectors import amounts_of, case_amounts, in_case_order
+from arrears.contexts.casework.facade import amounts_of, case_amounts, in_case_order
 from arrears.contexts.contact.compliance.services import BLOCKING, check_contact, record_attempt
 from arrears.contexts.money import facade as money
 from arrears.contexts.portfolio import facade as portfolio

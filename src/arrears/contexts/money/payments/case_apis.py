@@ -29,9 +29,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from arrears.contexts.audit.services import record
+from arrears.contexts.audit.facade import record_audit_event as record
 from arrears.contexts.casework.facade import case_ref
-from arrears.contexts.casework.scope import scope_for
+from arrears.contexts.casework.facade import scope_for
 from arrears.contexts.money.servicing import services as servicing
 from arrears.core.api import ErrorSerializer
 from arrears.domain.calendar import local_date

@@ -6,7 +6,7 @@ to the posting roles. Case endpoints (``cases/<pk>/…``: promises, plans, settl
 """
 from django.urls import path
 
-from arrears.contexts.casework.scope import declares_scope
+from arrears.contexts.casework.facade import declares_scope
 
 from . import apis, case_apis
 

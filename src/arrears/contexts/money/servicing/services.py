@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from arrears.contexts.audit.services import record
+from arrears.contexts.audit.facade import record_audit_event as record
 from arrears.contexts.casework import facade as casework
 from arrears.contexts.money.payments.models import Payment, PromiseToPay
 from arrears.contexts.portfolio import facade as portfolio

@@ -35,9 +35,9 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         from datetime import date
 
-        from arrears.contexts.portfolio.intake.uci import read_uci
-        from arrears.contexts.portfolio.services import load_extract
-        from arrears.contexts.org.users.services import ensure_demo_users
+        from arrears.contexts.portfolio.facade import read_uci
+        from arrears.contexts.portfolio.facade import load_extract
+        from arrears.contexts.org.facade import ensure_demo_users
         from arrears.pipeline.daily import run_daily
 
         as_of = date.fromisoformat(opts["as_of"]) if opts["as_of"] else timezone.localdate()
