@@ -139,9 +139,13 @@ class KindSpec:
             if not ok:
                 names = " or ".join("null" if t is NONE else t.__name__ for t in types)
                 out.append(f"{key}: {names} expected, got {type(value).__name__}")
-        if not out:
-            out += _json_problems(data)
+        if not out and not all(type(v) in _SCALARS for v in data.values()):
+            out += _json_problems(data)  # lists, objects and floats: is the whole of it JSON?
         return out
+
+
+#: values that are JSON as they are (no need to serialise the event twice to know it)
+_SCALARS = frozenset({str, int, bool, type(None)})
 
 
 def _json_problems(data) -> list[str]:
