@@ -13,6 +13,8 @@ from decimal import Decimal
 from enum import Enum
 
 from .buckets import BucketLadder
+from arrears.core.machine import TransitionMap
+
 from .errors import IllegalTransition
 from .money import ZERO, money
 
@@ -46,16 +48,17 @@ ACTIVE_STATUSES = frozenset(_ACTIVE)
 CLOSED_STATUSES = frozenset(_CLOSED)
 
 
+#: The case map as the one transition helper checks it (:mod:`arrears.core.machine`).
+MACHINE = TransitionMap("case", TRANSITIONS, error=IllegalTransition)
+
+
 def check_transition(from_status: str | CaseStatus, to_status: str | CaseStatus) -> CaseStatus:
     """Return ``to_status`` as a :class:`CaseStatus` if the map allows ``from → to``.
 
     Raises :class:`IllegalTransition` when the move is not declared (including any move out of a
     closed status, and a move to the same status), ``ValueError`` for an unknown status.
     """
-    src, dst = CaseStatus(from_status), CaseStatus(to_status)
-    if dst not in TRANSITIONS[src]:
-        raise IllegalTransition("case", src.value, dst.value)
-    return dst
+    return CaseStatus(MACHINE.check(CaseStatus(from_status), CaseStatus(to_status)))
 
 
 # ---------------------------------------------------------------------------- case open/update/close

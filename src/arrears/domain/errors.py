@@ -1,6 +1,7 @@
 """Errors raised by the domain core: :class:`~arrears.core.errors.ArrearsError` (pure Python), so
 they carry a stable code and reach the API and the pages in the one error shape."""
 from arrears.core.errors import ArrearsError, ErrorCode
+from arrears.core.machine import IllegalTransition as _IllegalTransition
 
 
 class DomainError(ArrearsError, ValueError):
@@ -9,15 +10,11 @@ class DomainError(ArrearsError, ValueError):
     code = ErrorCode.INVALID_INPUT
 
 
-class IllegalTransition(DomainError):
-    """A status change that the declared transition map does not allow."""
+class IllegalTransition(DomainError, _IllegalTransition):
+    """A status change that the declared transition map does not allow (raised by
+    :meth:`arrears.core.machine.TransitionMap.check` for the domain's maps)."""
 
     code = ErrorCode.ILLEGAL_TRANSITION
-
-    def __init__(self, machine: str, from_state: str, to_state: str) -> None:
-        self.machine, self.from_state, self.to_state = machine, from_state, to_state
-        super().__init__(f"{machine}: transition {from_state!r} → {to_state!r} is not allowed",
-                         details={"machine": machine, "from": from_state, "to": to_state})
 
 
 class RuleDataError(DomainError):

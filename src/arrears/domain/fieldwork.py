@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from arrears.core.errors import ArrearsError, ErrorCode
+from arrears.core.machine import IllegalTransition, TransitionMap
 
 __all__ = [
     "STATUSES", "TRANSITIONS", "OPEN_STATUSES", "FINAL_STATUSES", "IllegalVisitTransition", "check_transition",
@@ -52,21 +53,22 @@ OPEN_STATUSES = ("requested", "approved", "planned", "in_progress")
 FINAL_STATUSES = ("done", "rejected", "cancelled")
 
 
-class IllegalVisitTransition(ArrearsError, ValueError):
-    """A move the status map does not allow (``frm`` → ``to``)."""
+class IllegalVisitTransition(IllegalTransition):
+    """A move the field visit's status map does not allow (``frm`` → ``to``)."""
 
-    code = ErrorCode.ILLEGAL_TRANSITION
-
-    def __init__(self, frm: str, to: str) -> None:
+    def __init__(self, machine: str, frm: str, to: str) -> None:
         self.frm, self.to = frm, to
-        super().__init__(f"a field visit cannot move from {frm!r} to {to!r}",
-                         details={"machine": "field visit", "from": frm, "to": to})
+        super().__init__(machine, frm, to, f"a field visit cannot move from {frm!r} to {to!r}")
+
+
+#: The visit map as the one transition helper checks it (:mod:`arrears.core.machine`).
+VISIT_MACHINE = TransitionMap("field visit", TRANSITIONS, error=IllegalVisitTransition)
 
 
 def check_transition(frm: str, to: str) -> None:
     """Raise :class:`IllegalVisitTransition` unless ``frm → to`` is in :data:`TRANSITIONS`."""
-    if to not in TRANSITIONS or to not in TRANSITIONS.get(frm, frozenset()):
-        raise IllegalVisitTransition(frm, to)
+    if not VISIT_MACHINE.can(frm, to):
+        raise IllegalVisitTransition(VISIT_MACHINE.name, frm, to)
 
 
 # ---- safety alerts ---------------------------------------------------------------------------------
@@ -78,9 +80,13 @@ ALERT_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+ALERT_MACHINE = TransitionMap("safety alert", ALERT_TRANSITIONS)
+
+
 def check_alert_transition(frm: str, to: str) -> None:
-    if to not in ALERT_TRANSITIONS.get(frm, frozenset()):
-        raise ValueError(f"a safety alert cannot move from {frm!r} to {to!r}")
+    """Raise :class:`~arrears.core.machine.IllegalTransition` unless ``frm → to`` is in
+    :data:`ALERT_TRANSITIONS`."""
+    ALERT_MACHINE.check(frm, to)
 
 
 # ---- report vocabulary -------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
 from .delinquency import DueItem, PaymentEvent, delinquency
+from arrears.core.machine import TransitionMap
+
 from .errors import DomainError, IllegalTransition
 from .money import ZERO, money
 
@@ -68,13 +70,13 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+#: The payment plan map as the one transition helper checks it (:mod:`arrears.core.machine`).
+MACHINE = TransitionMap("payment plan", TRANSITIONS, error=IllegalTransition)
+
+
 def check_transition(from_status: str, to_status: str) -> str:
     """``to_status`` if the plan map allows ``from → to``; :class:`IllegalTransition` otherwise."""
-    if from_status not in TRANSITIONS or to_status not in TRANSITIONS:
-        raise ValueError(f"unknown plan status {from_status!r} or {to_status!r}")
-    if to_status not in TRANSITIONS[from_status]:
-        raise IllegalTransition("payment plan", from_status, to_status)
-    return to_status
+    return MACHINE.check(from_status, to_status)
 
 
 def add_months(anchor: date, n: int, rule: str = "same_day") -> date:

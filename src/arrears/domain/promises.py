@@ -29,6 +29,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from .delinquency import in_extract
+from arrears.core.machine import TransitionMap
+
 from .errors import DomainError, IllegalTransition
 from .money import ZERO, money
 
@@ -47,14 +49,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+#: The promise map as the one transition helper checks it (:mod:`arrears.core.machine`).
+MACHINE = TransitionMap("promise", TRANSITIONS, error=IllegalTransition)
+
+
 def check_transition(from_status: str, to_status: str) -> str:
     """Return ``to_status`` if the map allows it; :class:`IllegalTransition` otherwise,
     ``ValueError`` for an unknown status."""
-    if from_status not in TRANSITIONS or to_status not in TRANSITIONS:
-        raise ValueError(f"unknown promise status {from_status!r} or {to_status!r}")
-    if to_status not in TRANSITIONS[from_status]:
-        raise IllegalTransition("promise", from_status, to_status)
-    return to_status
+    return MACHINE.check(from_status, to_status)
 
 
 def deadline(promised_on: date, grace_days: int) -> date:

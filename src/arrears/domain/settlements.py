@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from arrears.core.machine import TransitionMap
+
 from .errors import DomainError, IllegalTransition
 from .money import ZERO, money, to_decimal
 from .payments import Components
@@ -37,13 +39,13 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+#: The settlement map as the one transition helper checks it (:mod:`arrears.core.machine`).
+MACHINE = TransitionMap("settlement", TRANSITIONS, error=IllegalTransition)
+
+
 def check_transition(from_status: str, to_status: str) -> str:
     """``to_status`` if the settlement map allows it; :class:`IllegalTransition` otherwise."""
-    if from_status not in TRANSITIONS or to_status not in TRANSITIONS:
-        raise ValueError(f"unknown settlement status {from_status!r} or {to_status!r}")
-    if to_status not in TRANSITIONS[from_status]:
-        raise IllegalTransition("settlement", from_status, to_status)
-    return to_status
+    return MACHINE.check(from_status, to_status)
 
 
 @dataclass(frozen=True, slots=True)

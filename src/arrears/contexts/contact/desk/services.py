@@ -246,7 +246,7 @@ def _move_item(item: int | QuerySet, frm: str, to: str, *, actor_id: int | None,
     different item and none waits for another (PostgreSQL; SQLite serialises writers anyway).
     ``holder``: move a case id's item only while this agent holds it. ``before``: timeline events
     written with the move's own, in the same statement (only when the item moved)."""
-    V.check_transition(frm, to, V.QUEUE_TRANSITIONS, "queue item")
+    V.QUEUE_MACHINE.check(frm, to)
     meta = QueueItem._meta
     sets = {"state": to, **fields}
     assignments = ", ".join(f"{meta.get_field(k).column} = %s" for k in sets)
@@ -408,7 +408,7 @@ def set_number_status(contact, target: str, *, case_id: int, actor=None, call: C
         current = row.first() or "unverified"
         if current == target:
             return False
-        V.check_transition(current, target, V.NUMBER_TRANSITIONS, "number status")
+        V.NUMBER_MACHINE.check(current, target)
         NumberState.objects.bulk_create(  # one upsert: a number seen for the first time has no row yet
             [NumberState(contact_id=contact.id, status=target, since=now, call=call)], update_conflicts=True,
             unique_fields=["contact"], update_fields=["status", "since", "call"])
@@ -553,7 +553,7 @@ def dial(agent, case_id: int, contact_id: int, *, purpose: str | None = None, no
 
 def _move_call(call: Call, to: str, **fields) -> None:
     """The one place a call's ``state`` changes (declared map ``CALL_TRANSITIONS``)."""
-    V.check_transition(call.state, to, V.CALL_TRANSITIONS, "call")
+    V.CALL_MACHINE.check(call.state, to)
     n = Call.objects.filter(pk=call.pk, state=call.state).update(state=to, **fields)
     if n != 1:
         raise DeskError("stale_call", f"call {call.pk} changed meanwhile", "call_id")

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from arrears.core.machine import TransitionMap
 from django.utils.translation import gettext_lazy as _
 
 from arrears.core.errors import ArrearsError, ErrorCode
@@ -185,7 +186,8 @@ def result_code(code: str) -> ResultCode:
         raise VocabularyError("result_code", f"unknown result code {code!r}", list(RESULT_CODES)) from None
 
 
-def check_transition(current: str, target: str, transitions: dict[str, frozenset[str]], what: str) -> None:
-    """Raise ``ValueError`` unless ``current`` → ``target`` is in the declared map."""
-    if target not in transitions.get(current, frozenset()):
-        raise ValueError(f"{what}: {current!r} → {target!r} is not allowed")
+#: The desk's maps as the one transition helper checks them (:mod:`arrears.core.machine`): a refused
+#: move raises :class:`~arrears.core.machine.IllegalTransition` (a ``ValueError``).
+NUMBER_MACHINE = TransitionMap("number status", NUMBER_TRANSITIONS)
+QUEUE_MACHINE = TransitionMap("queue item", QUEUE_TRANSITIONS)
+CALL_MACHINE = TransitionMap("call", CALL_TRANSITIONS)

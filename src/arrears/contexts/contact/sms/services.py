@@ -65,6 +65,7 @@ from arrears.contexts.casework.facade import amounts_of, case_amounts, in_case_o
 from arrears.contexts.contact.compliance.services import BLOCKING, check_contact, record_attempt
 from arrears.contexts.money import facade as money
 from arrears.contexts.portfolio import facade as portfolio
+from arrears.core.machine import IllegalTransition, TransitionMap
 from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain import action_params, screening
 from arrears.domain.masking import mask_name
@@ -111,10 +112,12 @@ CLAIM_LEASE = timedelta(minutes=5)
 RECEIPT_WAIT = timedelta(days=2)
 
 
-class IllegalSmsTransition(ArrearsError, ValueError):
+class IllegalSmsTransition(IllegalTransition):
     """A status move the map does not allow (or the row moved meanwhile)."""
 
-    code = ErrorCode.ILLEGAL_TRANSITION
+
+#: The SMS map as the one transition helper checks it (:mod:`arrears.core.machine`).
+MACHINE = TransitionMap("SMS", TRANSITIONS, error=IllegalSmsTransition)
 
 
 class SmsRefused(ArrearsError, ValueError):
@@ -140,14 +143,13 @@ def transition(sms: OutboundSms, to: str, *, at: datetime | None = None, actor=N
     the status read (a concurrent worker moved it): nothing is written then."""
     at = at or timezone.now()
     frm = sms.status
-    if to not in TRANSITIONS.get(frm, ()):
-        raise IllegalSmsTransition(f"SMS {sms.pk}: {frm} → {to} is not allowed")
+    MACHINE.check(frm, to)
     if to in (S.DELIVERED, S.FAILED, S.EXPIRED, S.CANCELLED):
         fields.setdefault("final_at", at)
     with transaction.atomic():
         n = OutboundSms.objects.filter(pk=sms.pk, status=frm).update(status=to, **fields)
         if n != 1:
-            raise IllegalSmsTransition(f"SMS {sms.pk} is no longer {frm}")
+            raise IllegalSmsTransition(MACHINE.name, frm, to, f"SMS {sms.pk} is no longer {frm}")
         tz = sms.customer.timezone if sms.customer_id else "Asia/Shanghai"
         record_case_event(
             sms.case_id, "sms_status", as_of=sms.send_day, actor=actor, reason=STATUS_REASON[to],

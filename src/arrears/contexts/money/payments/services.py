@@ -39,6 +39,7 @@ from arrears.contexts.portfolio import facade as portfolio
 from arrears.contexts.portfolio.facade import AccountState
 from arrears.contexts.strategy.facade import reevaluate_after_commit
 from arrears.core import dbio
+from arrears.core.machine import TransitionMap
 from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain import promises as promise_rules
 from arrears.domain.balance import Adjustment, Explanation, GraceStatement, explain
@@ -62,6 +63,7 @@ REASON_REOPENED = gettext_noop("还款冲正：客户重新逾期，立案")
 
 #: Declared status map of a payment: a posted payment may be reversed once; reversed is final.
 PAYMENT_TRANSITIONS: dict[str, frozenset[str]] = {"posted": frozenset({"reversed"}), "reversed": frozenset()}
+PAYMENT_MACHINE = TransitionMap("payment", PAYMENT_TRANSITIONS)
 
 
 class PaymentError(ArrearsError, ValueError):
@@ -439,6 +441,7 @@ def reverse_payment(account_id: int, external_id: str, reversed_on: date, *, kin
             raise PaymentError(f"payment {external_id!r} was already reversed on {p.reversed_on}", "external_id")
         if reversed_on < p.local_date:
             raise PaymentError(f"reversed_on {reversed_on} is before the payment date {p.local_date}", "reversed_on")
+        PAYMENT_MACHINE.check(p.status, Payment.Status.REVERSED)
         p.status, p.reversed_on, p.reversal_kind, p.reversal_reason = (
             Payment.Status.REVERSED, reversed_on, kind, reason[:255])
         p.save(update_fields=["status", "reversed_on", "reversal_kind", "reversal_reason"])
