@@ -48,6 +48,10 @@ def _sqlite_value(v: Any) -> Any:
     return v
 
 
+#: rows after which a PostgreSQL bulk insert refreshes the table's planner statistics
+ANALYZE_AFTER = 20_000
+
+
 def bulk_insert(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Insert ``rows`` (tuples in ``columns`` order) into ``table``; returns the row count.
 
@@ -71,6 +75,10 @@ def bulk_insert(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
                 for row in itertools.chain(head, it):
                     copy.write_row(row)
                     n += 1
+            if n >= ANALYZE_AFTER:
+                # fresh statistics after a bulk load: the planner must not join a table it still
+                # believes empty (a nested loop over a million rows stalled the daily run)
+                cur.execute(f"ANALYZE {table}")
         else:
             sql = f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})"
             it = iter(rows)
