@@ -12,6 +12,16 @@ from pathlib import Path
 
 import pytest
 
+# The suite does not time things (issue 15 item 9): hypothesis's speed checks — a deadline per
+# example and the "input generation is slow" health check — fail on a loaded machine, not on a
+# wrong rule. One profile for every property test; a test may still narrow its own settings.
+from hypothesis import HealthCheck, settings as hypothesis_settings  # noqa: E402
+
+hypothesis_settings.register_profile(
+    "arrears", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+hypothesis_settings.load_profile("arrears")
+
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
 CHROMIUM = os.environ.get("ARREARS_CHROMIUM", "/usr/bin/chromium")
