@@ -143,6 +143,9 @@ class ErrorCode(StrEnum):
     # ---- money -------------------------------------------------------------------------------------
     PAYMENT_CONFLICT = ("payment_conflict", 409, "该付款编号已按不同的金额或时间入账。",
                         "This payment id was already posted with other figures.")
+    NO_EXCHANGE_RATE = ("no_exchange_rate", 409, "审批权限以人民币（CNY）核定，该币种没有登记的折算汇率，无法判断审批权限。",
+                        "Approval limits are set in CNY and this currency has no recorded exchange rate, so the "
+                        "approval cannot be checked.")
     SERVICING_REFUSED = ("servicing_refused", 400, "分期或减免未通过，原因见问题列表。",
                          "The plan or settlement was refused; see the list of problems.")
     UNKNOWN_PRODUCT = ("unknown_product", 404, "没有这个卡产品的条款。", "There are no terms for this card product.")

@@ -257,13 +257,16 @@ def check_event(code: str, data) -> KindSpec:
 class EventFacts:
     """What a describer reads of one timeline event: its kind, data, ``from_status`` /
     ``to_status`` (the states the kind moves between — case statuses, queue states, number
-    statuses …) and ``currency``, the case's primary currency (for amounts stored without one)."""
+    statuses …), ``currency``, the case's primary currency (for amounts stored without one), and
+    ``timezone``, the debtor's (for times stored in the data)."""
 
     kind: str
     data: Mapping
     from_status: str = ""
     to_status: str = ""
     currency: str = ""
+    #: the debtor's IANA time zone (times in the data are shown in it)
+    timezone: str = ""
 
 
 #: code → ``describer(EventFacts) -> str``: the event's data in words, in the active language.

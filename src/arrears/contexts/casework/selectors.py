@@ -678,7 +678,7 @@ def case_detail(user, case_id: int) -> CaseDetail:
             )
             for p in payments
         ],
-        events=[_event(e, case.currency) for e in events[:EVENTS_PER_CASE]],
+        events=[_event(e, case.currency, customer.timezone) for e in events[:EVENTS_PER_CASE]],
         events_truncated=len(events) > EVENTS_PER_CASE,
         amounts=case_amounts(case),
     )
@@ -704,7 +704,7 @@ def _totals(accounts: list) -> list[Totals]:
     ]
 
 
-def _event(e: CaseEvent, currency: str = "") -> EventView:
+def _event(e: CaseEvent, currency: str = "", tz: str = "") -> EventView:
     """One timeline event for a page. A kind with a describer (its writer's words for its data and
     states, :func:`arrears.contexts.casework.events.register_event_describer`) shows those; the
     states of the others are named as case statuses."""
@@ -722,16 +722,16 @@ def _event(e: CaseEvent, currency: str = "") -> EventView:
         to_label=status_label(e.to_status) if e.to_status and not described else "",
         actor=e.actor.username if e.actor_id else "",
         reason=gettext(e.reason) if e.reason else "",
-        detail=describe_event(EventFacts(e.kind, e.data, e.from_status, e.to_status, currency)),
+        detail=describe_event(EventFacts(e.kind, e.data, e.from_status, e.to_status, currency, tz)),
     )
 
 
 def case_events(case_id: int, limit: int = EVENTS_PER_CASE) -> list[EventView]:
     """The case's latest ``limit`` timeline events in words, newest first (one query; no scope
     check: the caller has read the case through the user's scope)."""
-    currency = Case.objects.filter(pk=case_id).values_list("currency", flat=True).first() or ""
+    currency, tz = Case.objects.filter(pk=case_id).values_list("currency", "customer__timezone").first() or ("", "")
     events = CaseEvent.objects.filter(case_id=case_id).select_related("actor").order_by("-at", "-id")[:limit]
-    return [_event(e, currency) for e in events]
+    return [_event(e, currency, tz) for e in events]
 
 
 def _bucket_changed(f) -> str:

@@ -183,10 +183,18 @@ def case_detail(request, pk: int):
 @declares_scope("case")
 @desk_login_required
 @never_cache
-@require_POST
 def add_note(request, pk: int):
     """An agent's note on the case (a ``note`` timeline event, the one write); shown in the
-    contact history and the timeline."""
+    contact history and the timeline. A case outside the user's scope answers 404 (audited)
+    whatever the method; then only POST."""
+    from django.http import HttpResponseNotAllowed
+
+    from .scope import visible_cases
+
+    if not visible_cases(request.user).filter(pk=pk).exists():
+        raise _not_found(request, pk, "note")
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     form = NoteForm(request.POST)
     if form.is_valid():
         try:

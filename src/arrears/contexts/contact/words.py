@@ -8,6 +8,9 @@ so the timeline reads "呼出本人 · 承诺还款 · 录音 REC-desk-call-7", 
 """
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -50,9 +53,17 @@ def label(labels: dict, code: str | None) -> str:
     return str(found) if found is not None else gettext("其他（%(code)s）") % {"code": code}
 
 
-def _local(iso: str | None) -> str:
-    """``2026-12-07T20:31:00+08:00`` → ``2026-12-07 20:31`` (the stored text's own wall time)."""
-    return str(iso or "")[:16].replace("T", " ")
+def _local(iso: str | None, tz: str = "") -> str:
+    """An instant stored as ISO text, in the debtor's zone ``tz``: ``2026-12-07T12:31:00+00:00`` →
+    ``2026-12-07 20:31`` (Asia/Shanghai); without a zone or an offset, the text's own wall time."""
+    text = str(iso or "")
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        return text[:16].replace("T", " ")
+    if tz and at.tzinfo is not None:
+        at = at.astimezone(ZoneInfo(tz))
+    return at.strftime("%Y-%m-%d %H:%M")
 
 
 def _join(*parts) -> str:
@@ -94,10 +105,10 @@ def describe_desk_move(f) -> str:
         return _join(moved, gettext("取自团队池") if d.get("pool") else "")
     if f.kind == "desk_deferred":
         return _join(moved, ", ".join(d.get("rule_ids") or []),
-                     gettext("顺延至 %(at)s") % {"at": _local(d.get("until"))} if d.get("until") else "")
+                     gettext("顺延至 %(at)s") % {"at": _local(d.get("until"), f.timezone)} if d.get("until") else "")
     result = RESULT_CODES.get(d.get("result_code") or "")
     return _join(moved, result.label if result else "",
-                 gettext("下次可拨 %(at)s") % {"at": _local(d.get("next"))} if d.get("next") else "",
+                 gettext("下次可拨 %(at)s") % {"at": _local(d.get("next"), f.timezone)} if d.get("next") else "",
                  d.get("reason") or "")
 
 
@@ -118,7 +129,7 @@ def describe_desk_outcome(f) -> str:
     action = ACTION_CODES.get(d.get("action_code") or "")
     result = RESULT_CODES.get(d.get("result_code") or "")
     return _join(action.label if action else "", result.label if result else label({}, d.get("result_code")),
-                 gettext("约定回电 %(at)s") % {"at": _local(d.get("callback_at"))} if d.get("callback_at") else "",
+                 gettext("约定回电 %(at)s") % {"at": _local(d.get("callback_at"), f.timezone)} if d.get("callback_at") else "",
                  gettext("录音 %(ref)s") % {"ref": d["recording_id"]} if d.get("recording_id") else "",
                  d.get("notes") or "")
 

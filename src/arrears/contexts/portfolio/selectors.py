@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from arrears.core.privacy.crypto import PHONE_KINDS
 
@@ -83,7 +84,7 @@ def customer_ids_matching(term: str, *, limit: int = 100) -> set[int]:
 
 #: The relations to the debtor the extract names (docs/extract.md), in words of the page's
 #: language; another relation is the extract's own text and is shown as given.
-RELATION_LABELS = {"本人": _("本人"), "配偶": _("配偶"), "父亲": _("父亲"), "母亲": _("母亲"), "兄弟": _("兄弟"),
+RELATION_LABELS = {"本人": pgettext_lazy("relation", "本人"), "配偶": _("配偶"), "父亲": _("父亲"), "母亲": _("母亲"), "兄弟": _("兄弟"),
                    "姐妹": _("姐妹"), "子女": _("子女"), "朋友": _("朋友"), "同事": _("同事"), "亲属": _("亲属"),
                    "担保人": _("担保人")}
 
