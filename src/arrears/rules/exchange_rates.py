@@ -23,7 +23,8 @@ def load_exchange_rates(path: str | Path = RATES_FILE) -> tuple[ExchangeRate, ..
     for i, row in enumerate((data or {}).get("rates") or [] if not errors else []):
         where = f"rates[{i}]"
         try:
-            day = date.fromisoformat(str(row["as_of"]))
+            raw = row["as_of"]
+            day = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
             rate = ExchangeRate(row["from"], row["to"], row["rate"], day, row["source"])
         except (ValueError, DomainError) as exc:
             errors.append(f"{where}: {exc}")

@@ -212,8 +212,22 @@ def case_stage_label(stage: str | None, strategy_version: str | None = None) -> 
     strategy = _version_by_key(strategy_version) if strategy_version else None
     if strategy is None and stage and stage != NO_STAGE:
         sv = StrategyVersion.objects.filter(name="default", status=StrategyVersion.Status.ACTIVE).first()
-        strategy = _version_by_key(sv.key) if sv is not None else None
+        strategy = _version_by_key(sv.key) if sv is not None else _packaged("default")
     return stage_label(strategy, stage)
+
+
+def _packaged(name: str) -> Strategy | None:
+    """The packaged ``rules/strategies/<name>.yaml`` (read, not registered: a page reads nothing into
+    the database); ``None`` when it does not validate."""
+    import hashlib
+
+    from .versions import STRATEGIES_DIR
+
+    source = (STRATEGIES_DIR / f"{name}.yaml").read_text(encoding="utf-8")
+    try:
+        return strategy_from_source(hashlib.sha256(source.encode()).hexdigest(), source, f"{name}@packaged")
+    except RuleDataError:
+        return None
 
 
 # --- the strategy as tables --------------------------------------------------------------------------

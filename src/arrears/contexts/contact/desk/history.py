@@ -34,6 +34,8 @@ from . import vocabulary as V
 HISTORY_LIMIT = 100
 
 KIND_LABELS = {"call": _("电话"), "sms": _("短信"), "visit": _("外访"), "attempt": _("联络记录"), "note": _("备注")}
+#: at the same instant, which row is shown first (higher first)
+_SAME_INSTANT_ORDER = {"note": 4, "attempt": 3, "call": 2, "sms": 1, "visit": 0}
 CALL_STATE_LABELS = {"dialing": _("通话中，尚未登记结果"), "failed": _("拨号失败")}
 
 
@@ -192,5 +194,6 @@ def contact_history(case_id: int, customer_id: int, limit: int = HISTORY_LIMIT) 
     calls, listed = _calls(case_id, tz, limit)
     rows = [*calls, *_sms(case_id, tz, limit), *_visits(case_id, tz, limit),
             *_other_attempts(case_id, tz, listed, limit), *_notes(case_id, tz, limit)]
-    rows.sort(key=lambda r: r.at, reverse=True)
+    # newest first; at the same instant a note (written about what happened) before the rest
+    rows.sort(key=lambda r: (r.at, _SAME_INSTANT_ORDER.get(r.kind, 0)), reverse=True)
     return History(tzname, rows[:limit])

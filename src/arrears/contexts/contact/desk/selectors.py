@@ -255,9 +255,6 @@ def workspace(user, case_id: int, now: datetime, language: str | None = None) ->
     numbers, pack_version = [], ""
     party_order = {"debtor": 0, "guarantor": 1, "emergency": 2, "other": 3}
     rest = promise_rest(case_id, tz, now)  # after a promise taken today the day's calling stops
-    rest_next = ""
-    if rest is not None:
-        rest_next = rest[1].astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M") + f" ({tz})"
     for c in sorted(phones, key=lambda c: (party_order.get(c.party, 9), c.id)):
         status = states.get(c.id, "unverified")
         third = c.party in V.THIRD_PARTIES
@@ -268,11 +265,14 @@ def workspace(user, case_id: int, now: datetime, language: str | None = None) ->
                                      c.value, status, str(V.NUMBER_STATUSES[status]), restr.get(c.id, ""),
                                      third, False, "deny", [str(V.UNDIALLABLE[status])], ""))
             continue
-        if rest is not None:
-            reason = rest[0]
+        if rest is not None:  # from the debtor's next day, when the gate allows then
+            reason, until = rest
+            later = phone_decision(case, c, until, purpose=purpose, now=now, facts=facts, history=history)
+            at = until if later.allowed else (later.next_allowed_at or until)
             numbers.append(NumberRow(c.id, c.party, c.party_label, c.kind_label, relation, c.value, status,
                                      str(V.NUMBER_STATUSES[status]), restr.get(c.id, ""), third, False, "deny",
-                                     [f"{reason['rule_id']}: {reason['en'] if english else reason['zh']}"], rest_next))
+                                     [f"{reason['rule_id']}: {reason['en'] if english else reason['zh']}"],
+                                     at.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M") + f" ({tz})"))
             continue
         d = phone_decision(case, c, now, purpose=purpose, now=now, facts=facts, history=history)
         pack_version = d.pack_version
