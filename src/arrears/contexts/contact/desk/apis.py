@@ -342,7 +342,7 @@ class OutcomeRequestSerializer(serializers.Serializer):
     result_code = serializers.ChoiceField(choices=list(V.RESULT_CODES))
     notes = serializers.CharField(required=False, allow_blank=True, max_length=4000)
     promise_amount = serializers.DecimalField(max_digits=16, decimal_places=2, required=False, allow_null=True,
-                                              min_value=0, help_text="yuan; needed for promise_to_pay")
+                                              min_value=0, help_text="in the case's currency (major units); needed for promise_to_pay")
     promise_date = serializers.DateField(required=False, allow_null=True, help_text="debtor's local date")
     callback_at = serializers.DateTimeField(required=False, allow_null=True,
                                             help_text="with offset, or naive = the debtor's local time")
