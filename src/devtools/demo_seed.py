@@ -29,10 +29,20 @@ def _users():
         "collector", "team_leader", "field_agent", "legal_officer", "customer_service", "agency_collector"])}
 
 
+#: the demo staff's names — what a collector says on the phone (表明身份), never their login name
+DEMO_NAMES = {"collector": ("陈", "静"), "team_leader": ("王", "强"), "field_agent": ("李", "明"),
+              "legal_officer": ("赵", "敏"), "customer_service": ("刘", "芳"), "agency_collector": ("孙", "磊")}
+
+
 def seed_demo_organisation() -> dict[str, int]:
     """Teams with skills and capacities, staff profiles, the demo agency (see the module docstring)."""
     users = _users()
     with transaction.atomic():
+        for username, (last, first) in DEMO_NAMES.items():
+            u = users.get(username)
+            if u is not None and not (u.first_name or u.last_name):
+                u.last_name, u.first_name = last, first
+                u.save(update_fields=["last_name", "first_name"])
         collection, _ = Team.objects.update_or_create(name="催收一组", defaults={
             "department": Team.Department.COLLECTION, "leader": users.get("team_leader"),
             "buckets": ["M1", "M2", "M3"], "languages": []})

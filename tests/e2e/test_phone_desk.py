@@ -77,8 +77,8 @@ def test_agent_takes_next_case_and_records_a_promise(live_server, page, clock):
     page.select_option("#id_result_code", "promise_to_pay")
     page.fill("#id_promise_amount", "800.00")
     page.fill("#id_promise_date", (TODAY + dt.timedelta(days=3)).isoformat())
-    page.fill("#id_recording_id", "REC-E2E-1")
-    page.fill("#id_recording_seconds", "95")
+    # the dialer issued the recording reference: shown, never typed
+    assert page.locator("#id_recording_id").count() == 0 and "REC-desk-call-" in page.locator("#recording-ref").inner_text()
     page.fill("#id_notes", "客户承诺周四还款")
     page.screenshot(path=str(SHOTS / "phone_desk.png"), full_page=True)
     page.locator("#save-outcome").click()

@@ -120,8 +120,7 @@ def test_callback_due_comes_first_and_not_before_its_time(desk):
         assert services.get_next(a1).case_id == c1.pk
         call = services.dial(a1, c1.pk, c1.customer.contacts.get().pk)
         services.post_outcome(a1, c1.pk, services.OutcomeInput(
-            call.call_id, "call_debtor", "callback_requested", callback_at=dt.datetime(2026, 11, 30, 15, 0),
-            recording_id="REC-1", recording_seconds=40))
+            call.call_id, "call_debtor", "callback_requested", callback_at=dt.datetime(2026, 11, 30, 15, 0), recording_seconds=40))
         item = QueueItem.objects.get(pk=c1.pk)
         assert item.klass == V.KLASS_CALLBACK and item.due_at == at(15) and item.state == "ready"
         # before 15:00 the callback case is not offered: c2 is
@@ -139,8 +138,7 @@ def test_callback_outside_allowed_hours_is_refused_with_the_gates_reason(desk):
         call = services.dial(a1, c.pk, c.customer.contacts.get().pk)
         with pytest.raises(services.CallbackRefused) as e:
             services.post_outcome(a1, c.pk, services.OutcomeInput(
-                call.call_id, "call_debtor", "callback_requested", callback_at=dt.datetime(2026, 11, 30, 23, 0),
-                recording_id="REC-2"))
+                call.call_id, "call_debtor", "callback_requested", callback_at=dt.datetime(2026, 11, 30, 23, 0)))
     assert e.value.reasons and e.value.next_allowed_at is not None
     assert e.value.next_allowed_at.astimezone(SH).hour == 8
     # nothing was written: the call is still open, no ledger row
@@ -155,8 +153,7 @@ def test_callback_in_the_debtors_own_time_zone(desk):
     with frozen(at(12)):
         call = services.dial(a1, c.pk, c.customer.contacts.get().pk)
         out = services.post_outcome(a1, c.pk, services.OutcomeInput(
-            call.call_id, "call_debtor", "callback_requested", callback_at=dt.datetime(2026, 11, 30, 19, 30),
-            recording_id="R"))  # naive = the debtor's local time (Urumqi)
+            call.call_id, "call_debtor", "callback_requested", callback_at=dt.datetime(2026, 11, 30, 19, 30)))  # naive = the debtor's local time (Urumqi)
     assert out.callback_at == dt.datetime(2026, 11, 30, 19, 30, tzinfo=ZoneInfo("Asia/Urumqi"))
 
 
@@ -169,12 +166,13 @@ def test_promise_to_pay_through_the_desk(desk):
         call = services.dial(a1, c.pk, c.customer.contacts.get().pk)
         out = services.post_outcome(a1, c.pk, services.OutcomeInput(
             call.call_id, "call_debtor", "promise_to_pay", notes="客户同意周五还款", promise_amount="800.00",
-            promise_date=dt.date(2026, 12, 4), recording_id="REC-9", recording_seconds=183))
+            promise_date=dt.date(2026, 12, 4), recording_seconds=183))
     ptp = PromiseToPay.objects.get(pk=out.promise_id)
     assert ptp.amount == Decimal("800.00") and ptp.promised_on == dt.date(2026, 12, 4) and ptp.agent == a1
     call_row = Call.objects.get(pk=call.call_id)
     assert call_row.state == "completed" and call_row.result_code == "promise_to_pay"
-    assert call_row.recording_id == "REC-9" and call_row.recording_seconds == 183
+    # the dialer adapter issued the recording reference at the dial; nobody typed it
+    assert call_row.recording_id == f"REC-desk-call-{call.call_id}" and call_row.recording_seconds == 183
     # CN-REC-01 ≥ 2 years, CN-REC-02 an oral agreement: kept until settled
     assert call_row.retain_until == TODAY + dt.timedelta(days=730) and call_row.retain_until_settled
     attempt = ContactAttempt.objects.get(pk=out.attempt_id)
@@ -192,12 +190,11 @@ def test_a_bad_outcome_writes_nothing(desk):
         call = services.dial(a1, c.pk, c.customer.contacts.get().pk)
         for inp, field in [
             (services.OutcomeInput(call.call_id, "call_debtor", "promise_to_pay", promise_amount="-5",
-                                   promise_date=TODAY, recording_id="R"), "promise_amount"),
+                                   promise_date=TODAY), "promise_amount"),
             (services.OutcomeInput(call.call_id, "call_debtor", "promise_to_pay", promise_amount="100",
-                                   promise_date=TODAY - dt.timedelta(days=1), recording_id="R"), "promise_date"),
+                                   promise_date=TODAY - dt.timedelta(days=1)), "promise_date"),
             (services.OutcomeInput(call.call_id, "call_debtor", "nonsense"), "result_code"),
-            (services.OutcomeInput(call.call_id, "call_third_party", "third_party", recording_id="R"), "action_code"),
-            (services.OutcomeInput(call.call_id, "call_debtor", "rpc"), "recording_id"),
+            (services.OutcomeInput(call.call_id, "call_third_party", "third_party"), "action_code"),
         ]:
             with pytest.raises(ValueError) as e:
                 services.post_outcome(a1, c.pk, inp)
@@ -258,7 +255,7 @@ def test_third_party_call_purpose_script_and_do_not_contact(desk):
         except services.DialRefused as refused:  # pragma: no cover - depends on the pack's CN-WHO-02 reading
             pytest.fail(f"third-party locate call refused: {refused.reasons}")
         services.post_outcome(a1, c.pk, services.OutcomeInput(call.call_id, "call_third_party",
-                                                              "third_party_do_not_contact", recording_id="R3"))
+                                                              "third_party_do_not_contact"))
     assert ContactRestriction.objects.get(contact=third).kind == "refused"
     assert AuditEvent.objects.filter(action="contact.restricted").exists()
     with frozen(at(11)):
@@ -277,7 +274,7 @@ def test_dispute_opens_a_hold_and_the_strategy_takes_the_case_off_the_phone(desk
         call = services.dial(a1, c.pk, c.customer.contacts.get().pk)
         with django_capture_on_commit_callbacks(execute=False) as queued:
             out = services.post_outcome(a1, c.pk, services.OutcomeInput(call.call_id, "call_debtor", "dispute",
-                                                                        notes="客户称未消费", recording_id="R"))
+                                                                        notes="客户称未消费"))
         # the outcome answers before the strategy re-decides: the re-decision is queued after commit
         assert out.hold == "dispute" and out.reevaluation == "hold_changed" and len(queued) == 1
         c.refresh_from_db()
@@ -311,8 +308,7 @@ def test_board_and_reassign(desk, client):
         services.sync_queue()
         call = services.dial(a1, c.pk, c.customer.contacts.get().pk)
         services.post_outcome(a1, c.pk, services.OutcomeInput(call.call_id, "call_debtor", "promise_to_pay",
-                                                              promise_amount="100", promise_date=TODAY,
-                                                              recording_id="R"))
+                                                              promise_amount="100", promise_date=TODAY))
         from arrears.contexts.contact.desk.selectors import board
 
         b = board(leader, TODAY)
@@ -420,10 +416,12 @@ def test_desk_requests_keep_to_their_round_trip_budget(desk, django_assert_max_n
     c = make_case(1, team=t, agent=a1)
     with frozen(at(10)):
         services.sync_queue()
-        with django_assert_max_num_queries(9):  # agent lock, claim (+ its event), case, contacts, gate (2)
+        # agent lock, claim (+ its event), case, contacts, today's promises (after a promise the day's
+        # calling stops), gate (2)
+        with django_assert_max_num_queries(10):
             got = services.get_next(a1)
         assert got.case_id == c.pk
-        with django_assert_max_num_queries(12):
+        with django_assert_max_num_queries(13):  # + today's promises (after a promise the day's calling stops)
             call = services.dial(a1, c.pk, c.customer.contacts.get().pk)
         with django_assert_max_num_queries(9):
             services.post_outcome(a1, c.pk, services.OutcomeInput(call.call_id, "call_debtor", "no_answer"))

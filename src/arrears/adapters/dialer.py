@@ -11,12 +11,17 @@ The desk never talks to a phone system directly: after the compliance gate has a
 * answer a :class:`DialResult` quickly (the agent is waiting): ``status`` ``"placed"`` (the switch
   accepted the call), ``"manual"`` (nothing was dialed: the agent dials on their handset and the
   desk only records the attempt) or ``"failed"`` (with ``error``); ``provider_ref`` is the switch's
-  call id (used to fetch the recording reference later).
+  call id;
+* issue the call's **recording reference** (``recording_ref``: the key under which the call
+  recorder files this call, CN-REC-01) — the desk stores it on the call and no agent ever types
+  one. An adapter whose switch names the recording only later leaves it empty and the recording is
+  then filed under ``provider_ref``.
 
 :class:`RecordingOnlyDialer` is the default: it places no call, records nothing outside the
 desk (the desk's :class:`~arrears.contexts.contact.desk.models.Call` row and, at the outcome, the compliance
 ledger are the record of the attempt) and answers ``"manual"`` with a reference derived from the
-call id. A SIP/CTI adapter (docs/dialer.md) implements the same protocol.
+call id and the recording reference ``REC-<call id>``. A SIP/CTI adapter (docs/dialer.md)
+implements the same protocol.
 """
 from __future__ import annotations
 
@@ -49,10 +54,14 @@ class DialRequest:
 
 @dataclass(frozen=True)
 class DialResult:
+    """What the adapter answered: ``status`` (:data:`DIAL_STATUSES`), the switch's ``provider_ref``,
+    the ``recording_ref`` it issued for the call's recording and, when it failed, ``error``."""
+
     call_id: str
     status: str
     provider_ref: str = ""
     error: str = ""
+    recording_ref: str = ""
 
     def __post_init__(self) -> None:
         if self.status not in DIAL_STATUSES:
@@ -69,14 +78,22 @@ class Dialer(Protocol):
         ...
 
 
+def recording_reference(call_id: str) -> str:
+    """The recording reference the default adapter issues for a call: ``REC-`` and the desk's call
+    id (``desk-call-42`` → ``REC-desk-call-42``), unique per call and the same on a retry."""
+    return f"REC-{call_id}"
+
+
 class RecordingOnlyDialer:
     """The default adapter: no telephony. The agent dials on their own phone; the desk records the
-    attempt (call row now, ledger row with the outcome). Idempotent by construction."""
+    attempt (call row now, ledger row with the outcome) and files the call's recording under the
+    reference this adapter issues (:func:`recording_reference`). Idempotent by construction."""
 
     name = "record_only"
 
     def dial(self, request: DialRequest) -> DialResult:
-        return DialResult(call_id=request.call_id, status="manual", provider_ref=f"manual-{request.call_id}")
+        return DialResult(call_id=request.call_id, status="manual", provider_ref=f"manual-{request.call_id}",
+                          recording_ref=recording_reference(request.call_id))
 
 
 @lru_cache(maxsize=4)

@@ -328,3 +328,10 @@ if ARREARS_SMPP["concat"] not in ("udh", "sar"):
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured(f"ARREARS_SMPP_CONCAT={ARREARS_SMPP['concat']!r}: use udh or sar")
+
+# --- phone desk (docs/dialer.md) ---
+# The dialer adapter (ARREARS_DIALER, a dotted class path; default the record-only adapter) issues
+# each call's recording reference; ARREARS_RECORDING_URL is the call recorder's address of one
+# recording with {ref} for the reference (e.g. https://recorder.example/calls/{ref}): the contact
+# history links each call's recording there. Empty (the default): the reference is shown as text.
+ARREARS_RECORDING_URL = os.environ.get("ARREARS_RECORDING_URL", "")

@@ -70,6 +70,7 @@ class ErrorCode(StrEnum):
     NOT_ALLOWED = ("not_allowed", 403, "您的角色不能执行此操作。", "Your role may not do this.")
     READ_ONLY = ("read_only", 403, "您的角色只能查看，不能修改。", "Your role may look but not change anything.")
     REASON_REQUIRED = ("reason_required", 400, "请填写原因。", "Please give a reason.")
+    BAD_NOTE = ("bad_note", 400, "请填写备注，最多 2000 字。", "Write a note of at most 2,000 characters.")
     RATE_LIMITED = ("rate_limited", 403, "查看次数已达上限，请稍后再试。",
                     "You have reached the limit of reveals; try again later.")
 
@@ -93,9 +94,10 @@ class ErrorCode(StrEnum):
     BAD_PURPOSE = ("bad_purpose", 400, "联系第三人只能询问债务人联系方式或请其转告。",
                    "A third party may only be asked for the debtor's contact details or to pass on a message.")
     BAD_NOTES = ("bad_notes", 400, "备注最多 4000 字。", "Notes are limited to 4000 characters.")
-    BAD_RECORDING = ("bad_recording", 400, "录音编号或时长无效。", "The recording id or length is not valid.")
-    RECORDING_REQUIRED = ("recording_required", 400, "有通话的结果必须填写录音编号。",
-                          "An outcome with a conversation needs its recording id.")
+    BAD_RECORDING = ("bad_recording", 400, "录音时长无效。", "The recording length is not valid.")
+    RECORDING_REQUIRED = ("recording_required", 400, "该通话没有拨号系统生成的录音编号，不能登记有通话的结果（CN-REC-01）。",
+                          "The dialer issued no recording reference for this call; an outcome with a conversation "
+                          "cannot be recorded (CN-REC-01).")
     BAD_PROMISE = ("bad_promise", 400, "承诺还款的金额或日期无效。", "The promised amount or date is not valid.")
     BAD_CALLBACK = ("bad_callback", 400, "请填写14天内的约定回电时间。", "Give a callback time within the next 14 days.")
     CALLBACK_NOT_ALLOWED = ("callback_not_allowed", 400, "合规规则不允许在该时间致电。",
@@ -141,6 +143,9 @@ class ErrorCode(StrEnum):
     # ---- money -------------------------------------------------------------------------------------
     PAYMENT_CONFLICT = ("payment_conflict", 409, "该付款编号已按不同的金额或时间入账。",
                         "This payment id was already posted with other figures.")
+    NO_EXCHANGE_RATE = ("no_exchange_rate", 409, "审批权限以人民币（CNY）核定，该币种没有登记的折算汇率，无法判断审批权限。",
+                        "Approval limits are set in CNY and this currency has no recorded exchange rate, so the "
+                        "approval cannot be checked.")
     SERVICING_REFUSED = ("servicing_refused", 400, "分期或减免未通过，原因见问题列表。",
                          "The plan or settlement was refused; see the list of problems.")
     UNKNOWN_PRODUCT = ("unknown_product", 404, "没有这个卡产品的条款。", "There are no terms for this card product.")

@@ -36,3 +36,11 @@ def promise_tolerance() -> Decimal:
 def promise_grace_days() -> int:
     """``ARREARS_PTP_GRACE_DAYS``: calendar days after the promised date that a payment still counts; default 2."""
     return int(getattr(settings, "ARREARS_PTP_GRACE_DAYS", 2))
+
+
+def recording_url_template() -> str:
+    """``ARREARS_RECORDING_URL``: the call recorder's address of one recording, with ``{ref}`` where
+    the recording reference goes (``https://recorder.example/calls/{ref}``); the contact history
+    links each call's recording there. Default ``""``: no recorder to link to (the reference is
+    shown as text)."""
+    return str(getattr(settings, "ARREARS_RECORDING_URL", "") or "")

@@ -163,3 +163,14 @@ def mask_email(value: str | None) -> str:
     if not at or not local or not domain:
         return FIXED
     return local[0] + FIXED + "@" + domain
+
+
+def card_last4(number: str | None) -> str:
+    """How a card is named to its holder (script, SMS, letter): the last four digits of its number.
+
+    Only the digits count — separators and letters of an account number are skipped, so
+    ``6222 0212 3456 7890`` → ``7890`` and the UCI demo's ``UCI00028-01`` → ``2801`` (never a
+    slice like ``8-01``). A number with fewer than four digits gives the digits it has; ``""`` for
+    none. The one rule for the call script and the SMS alike."""
+    digits = re.sub(r"\D", "", number or "")
+    return digits[-4:]

@@ -80,6 +80,8 @@ def _cn_sql(pack: RulePack) -> tuple[str, tuple[str, str]]:
                          AND l.ts <= p.ts) AS n_point_before,
         max(l.ts) FILTER (WHERE l.contact_point = p.contact_point AND l.day = p.day AND {_in('l.channel', CALL_CHANNELS)}
                           AND l.ts <= p.ts) AS last_point_call,
+        arg_max(l.outcome, l.ts) FILTER (WHERE l.contact_point = p.contact_point AND l.day = p.day
+                          AND {_in('l.channel', CALL_CHANNELS)} AND l.ts <= p.ts) AS last_point_outcome,
         count(*) FILTER (WHERE l.contact_point = p.contact_point AND l.day = p.day AND l.channel = p.channel
                          AND l.ts <= p.ts) AS n_point_msgs"""
     parts = []
@@ -101,7 +103,8 @@ def _cn_sql(pack: RulePack) -> tuple[str, tuple[str, str]]:
         per_day = int(pack.p("CN-FREQ-03", "calls_per_day_flag", 7))
         msgs = int(pack.p("CN-FREQ-03", "messages_per_day_flag", 5))
         parts.append(f"""CASE WHEN p.contact_point IS NOT NULL AND (
-            ({is_call} AND ((a.last_point_call IS NOT NULL AND p.ts - a.last_point_call <= to_microseconds({int(mins * 60e6)}))
+            ({is_call} AND ((a.last_point_call IS NOT NULL AND p.ts - a.last_point_call <= to_microseconds({int(mins * 60e6)})
+                             AND NOT {_in('a.last_point_outcome', _REACHED)})
                             OR a.n_point_before + 1 >= {per_day}))
             OR (p.channel IN ('sms', 'enterprise_wechat_message', 'wechat', 'im') AND a.n_point_msgs + 1 > {msgs}))
             THEN 'CN-FREQ-03' END""")

@@ -14,11 +14,11 @@ the audit event of an audited kind in the same transaction. Nothing else writes 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from arrears.core.errors import ArrearsError, ErrorCode
+from arrears.core.errors import ArrearsError, ErrorCode, log_unexpected
 
 from .models import CaseEvent
 
@@ -175,7 +175,8 @@ CORE_KINDS: Mapping[str, KindSpec] = MappingProxyType({
                   "from_team": OPT_INT, "to_team": OPT_INT, "change": STR, "why": OPT_STR, "policy": OPT_STR},
         audit=(AuditRule("desk.reassign", {"by": "desk_reassign"}),),
     ),
-    K.NOTE: KindSpec(K.NOTE.label, optional={"text": STR}),
+    # an agent's note on the case (casework.services.add_case_note): the text and where it was written
+    K.NOTE: KindSpec(K.NOTE.label, required={"text": STR}, optional={"source": STR}),
     # the contact gate (contact.compliance)
     K.CONTACT_BLOCKED: KindSpec(K.CONTACT_BLOCKED.label, required={
         "channel": STR, "at": STR, "decision": STR, "rule_ids": LIST, "reasons": LIST, "next_allowed_at": OPT_STR,
@@ -251,5 +252,59 @@ def check_event(code: str, data) -> KindSpec:
     return kind
 
 
+# ---------------------------------------------------------------------------------------------
+# an event in words
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventFacts:
+    """What a describer reads of one timeline event: its kind, data, ``from_status`` /
+    ``to_status`` (the states the kind moves between — case statuses, queue states, number
+    statuses …), ``currency``, the case's primary currency (for amounts stored without one), and
+    ``timezone``, the debtor's (for times stored in the data)."""
+
+    kind: str
+    data: Mapping
+    from_status: str = ""
+    to_status: str = ""
+    currency: str = ""
+    #: the debtor's IANA time zone (times in the data are shown in it)
+    timezone: str = ""
+
+
+#: code → ``describer(EventFacts) -> str``: the event's data in words, in the active language.
+DESCRIBERS: dict[str, Callable[[EventFacts], str]] = {}
+
+#: The kinds whose ``from_status`` / ``to_status`` are case statuses (the page names them with
+#: the case status labels); every other kind's states are its describer's to name.
+CASE_STATUS_KINDS = frozenset({K.OPENED, K.STATUS_CHANGED})
+
+
+def register_event_describer(code: str, describer: Callable[[EventFacts], str]) -> None:
+    """Say how events of kind ``code`` read on the timeline: ``describer(facts)`` returns the
+    event in words in the active language (results, amounts, states by their names — never a
+    code). Any declared kind, core or registered (the context that writes it knows its words);
+    call from ``AppConfig.ready``. The same describer again is a no-op; another one a ``ValueError``."""
+    if DESCRIBERS.get(code, describer) is not describer:
+        raise ValueError(f"event kind {code!r} already has a describer")
+    DESCRIBERS[code] = describer
+
+
+def describe_event(facts: EventFacts) -> str:
+    """The event in words (``""``: the kind has no describer, or nothing to add). A describer that
+    fails (old data of another shape) is logged with its traceback and the event shows its kind
+    only — the rest of the timeline still shows."""
+    describer = DESCRIBERS.get(facts.kind)
+    if describer is None or not isinstance(facts.data, Mapping):
+        return ""
+    try:
+        return str(describer(facts) or "")
+    except Exception as exc:  # a bug in a describer must not take the case page down
+        log_unexpected(exc, f"timeline describer of {facts.kind!r}")
+        return ""
+
+
 __all__ = ["AuditRule", "KindSpec", "InvalidCaseEvent", "NONE", "PRESENT", "ABSENT", "register_event_kinds", "kind_of", "kind_label",
-           "declared_kinds", "audited_kinds", "check_event", "CORE_KINDS"]
+           "declared_kinds", "audited_kinds", "check_event", "CORE_KINDS", "EventFacts", "register_event_describer",
+           "describe_event", "CASE_STATUS_KINDS"]

@@ -159,11 +159,14 @@ class TimelineEntry:
     actor: str
 
 
-def case_timeline(case_id: int, limit: int = 60) -> list[TimelineEntry]:
-    """The case's latest ``limit`` timeline events, newest first. One query."""
+def case_timeline(case_id: int, limit: int = 60, *, kinds: Iterable[str] | None = None) -> list[TimelineEntry]:
+    """The case's latest ``limit`` timeline events (of ``kinds`` when given), newest first. One query."""
     from .models import CaseEvent
 
-    events = CaseEvent.objects.filter(case_id=case_id).select_related("actor").order_by("-at", "-id")[:limit]
+    events = CaseEvent.objects.filter(case_id=case_id)
+    if kinds is not None:
+        events = events.filter(kind__in=list(kinds))
+    events = events.select_related("actor").order_by("-at", "-id")[:limit]
     return [TimelineEntry(e.at, e.kind, e.data, e.actor.get_username() if e.actor_id else "") for e in events]
 
 
@@ -370,6 +373,34 @@ def record_case_events(events, at=None, *, request=None) -> int:
     return record(events, at, request=request)
 
 
+def register_event_describer(code: str, describer) -> None:
+    """Say how events of kind ``code`` read on the timeline: ``describer(facts)`` (an
+    :class:`EventFacts`: kind, data, from/to state, the case's currency) returns the event in words
+    in the active language — never a code. From ``AppConfig.ready``
+    (:func:`arrears.contexts.casework.events.register_event_describer`)."""
+    from .events import register_event_describer as register
+
+    register(code, describer)
+
+
+def case_events(case_id: int, limit: int = 100) -> list:
+    """The case's latest ``limit`` timeline events in words, newest first, as the case page shows
+    them (``kind_label``, ``from_label`` / ``to_label``, ``detail``, ``actor``, ``reason``); one
+    query, no scope check (the caller read the case through the user's scope)."""
+    from .selectors import case_events as events
+
+    return events(case_id, limit)
+
+
+def add_case_note(user, case_id: int, text: str, *, source: str = "case_page", now: datetime | None = None) -> None:
+    """An agent's note on a case: a ``note`` timeline event through the one write
+    (:func:`arrears.contexts.casework.services.add_case_note`; ``CaseNotFound`` outside the user's
+    scope, ``NoteRefused`` for an empty or too long note or a look-only role)."""
+    from .services import add_case_note as add
+
+    add(user, case_id, text, source=source, now=now)
+
+
 def register_event_kinds(kinds: dict) -> None:
     """Declare the timeline event kinds a context writes: code → :class:`KindSpec` (its label, the
     data keys it must and may carry with their JSON types, and its audit rules, if audited). Call
@@ -391,7 +422,8 @@ def audited_kinds() -> frozenset[str]:
 #: error), ``NONE`` (null, for a key's types). ``EventRow`` (one event for :func:`record_case_events`)
 #: and ``NewCase`` are imported with the section above; ``EventKind`` there is the core kinds' enum.
 _LAZY = {"KindSpec": "events", "AuditRule": "events", "InvalidCaseEvent": "events", "NONE": "events",
-         "PRESENT": "events", "ABSENT": "events"}
+         "PRESENT": "events", "ABSENT": "events", "EventFacts": "events", "NoteRefused": "services",
+         "NOTE_MAX_LENGTH": "services"}
 
 
 def __getattr__(name: str):

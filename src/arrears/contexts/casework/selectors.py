@@ -410,6 +410,8 @@ class ContactView:
     relation: str
     value: str  # masked
     district: str
+    #: the relation in the page's language
+    relation_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -657,6 +659,7 @@ def case_detail(user, case_id: int) -> CaseDetail:
                 relation=c.relation,
                 value=mask_contact_value(c.kind, c.value),
                 district=c.district,
+                relation_label=c.relation_label or c.relation,
             )
             for c in contacts
         ],
@@ -675,7 +678,7 @@ def case_detail(user, case_id: int) -> CaseDetail:
             )
             for p in payments
         ],
-        events=[_event(e) for e in events[:EVENTS_PER_CASE]],
+        events=[_event(e, case.currency, customer.timezone) for e in events[:EVENTS_PER_CASE]],
         events_truncated=len(events) > EVENTS_PER_CASE,
         amounts=case_amounts(case),
     )
@@ -701,31 +704,52 @@ def _totals(accounts: list) -> list[Totals]:
     ]
 
 
-def _event(e: CaseEvent) -> EventView:
+def _event(e: CaseEvent, currency: str = "", tz: str = "") -> EventView:
+    """One timeline event for a page. A kind with a describer (its writer's words for its data and
+    states, :func:`arrears.contexts.casework.events.register_event_describer`) shows those; the
+    states of the others are named as case statuses."""
+    from .events import DESCRIBERS, EventFacts, describe_event
+
+    described = e.kind in DESCRIBERS
     return EventView(
         at=e.at,
         as_of=e.as_of,
         kind=e.kind,
         kind_label=event_label(e.kind),
         from_status=e.from_status,
-        from_label=status_label(e.from_status) if e.from_status else "",
+        from_label=status_label(e.from_status) if e.from_status and not described else "",
         to_status=e.to_status,
-        to_label=status_label(e.to_status) if e.to_status else "",
+        to_label=status_label(e.to_status) if e.to_status and not described else "",
         actor=e.actor.username if e.actor_id else "",
         reason=gettext(e.reason) if e.reason else "",
-        detail=_event_detail(e.kind, e.data),
+        detail=describe_event(EventFacts(e.kind, e.data, e.from_status, e.to_status, currency, tz)),
     )
 
 
-def _event_detail(kind: str, data) -> str:
-    if not isinstance(data, dict):
+def case_events(case_id: int, limit: int = EVENTS_PER_CASE) -> list[EventView]:
+    """The case's latest ``limit`` timeline events in words, newest first (one query; no scope
+    check: the caller has read the case through the user's scope)."""
+    currency, tz = Case.objects.filter(pk=case_id).values_list("currency", "customer__timezone").first() or ("", "")
+    events = CaseEvent.objects.filter(case_id=case_id).select_related("actor").order_by("-at", "-id")[:limit]
+    return [_event(e, currency, tz) for e in events]
+
+
+def _bucket_changed(f) -> str:
+    data = f.data
+    if not data.get("to"):
         return ""
-    if kind == "bucket_changed" and data.get("to"):
-        moved = f"{data.get('from') or '–'} → {data['to']}"
-        if isinstance(data.get("dpd"), int):
-            return moved + " · " + ngettext("逾期 %(dpd)s 天", "逾期 %(dpd)s 天", data["dpd"]) % {"dpd": data["dpd"]}
-        return moved
-    return ""
+    moved = f"{data.get('from') or '–'} → {data['to']}"
+    if isinstance(data.get("dpd"), int):
+        return moved + " · " + ngettext("逾期 %(dpd)s 天", "逾期 %(dpd)s 天", data["dpd"]) % {"dpd": data["dpd"]}
+    return moved
+
+
+def _note(f) -> str:
+    return str(f.data.get("text") or "")
+
+
+#: The core kinds casework itself puts in words (other contexts register theirs).
+CORE_DESCRIBERS = {CaseEvent.Kind.BUCKET_CHANGED.value: _bucket_changed, CaseEvent.Kind.NOTE.value: _note}
 
 
 @dataclass(frozen=True)

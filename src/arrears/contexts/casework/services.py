@@ -269,6 +269,47 @@ def transition(case: Case, to_status: str | CaseStatus, *, actor=None, reason: s
     return case
 
 
+# --- notes ----------------------------------------------------------------------------------------
+
+#: The longest note an agent may write (characters).
+NOTE_MAX_LENGTH = 2000
+#: Where a note was written: the case page or the phone desk's call workspace.
+NOTE_SOURCES = frozenset({"case_page", "desk"})
+
+
+class NoteRefused(ArrearsError, ValueError):
+    """A note that is empty or too long (``bad_note``), or a role that may only look (``read_only``)."""
+
+    code = ErrorCode.BAD_NOTE
+
+    def __init__(self, message: str, *, code: ErrorCode = ErrorCode.BAD_NOTE) -> None:
+        super().__init__(message, code=code, field="text" if code == ErrorCode.BAD_NOTE else None)
+
+
+def add_case_note(user, case_id: int, text: str, *, source: str = "case_page", now: datetime | None = None) -> None:
+    """An agent's note on a case: a ``note`` timeline event (its text and where it was written,
+    ``source`` one of :data:`NOTE_SOURCES`) by ``user``, through the one timeline write.
+
+    Raises :class:`~arrears.contexts.casework.selectors.CaseNotFound` for a case outside the
+    user's data scope, :class:`NoteRefused` for a role that may only look (``read_only``) or a note
+    that is empty or longer than :data:`NOTE_MAX_LENGTH` (``bad_note``); nothing is written then."""
+    from .scope import scope_for, visible_cases
+    from .selectors import CaseNotFound
+
+    if source not in NOTE_SOURCES:
+        raise ValueError(f"unknown note source {source!r} (one of {sorted(NOTE_SOURCES)})")
+    now = now or timezone.now()
+    if not visible_cases(user).filter(pk=case_id).exists():
+        raise CaseNotFound(case_id)
+    if scope_for(user).read_only:
+        raise NoteRefused("this role may look but not write notes", code=ErrorCode.READ_ONLY)
+    text = (text or "").strip()
+    if not text or len(text) > NOTE_MAX_LENGTH:
+        raise NoteRefused(f"a note has 1 to {NOTE_MAX_LENGTH} characters (got {len(text)})")
+    record_case_event(case_id, CaseEvent.Kind.NOTE, {"text": text, "source": source}, as_of=timezone.localdate(now),
+                      actor=user, at=now)
+
+
 # --- revealing personal data ---------------------------------------------------------------------
 
 

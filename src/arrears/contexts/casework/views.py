@@ -14,22 +14,23 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse, QueryDict
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.translation import get_language, gettext_lazy as _
+from django.utils.translation import get_language, gettext, gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from arrears.contexts.audit.facade import record_audit_event as record
-from arrears.core.pages import page_error, render_error
+from arrears.core.pages import form_error, mark_error, page_error, render_error
 from arrears.domain.money import format_amounts
 
 from . import selectors, services
 from .panels import case_panels
-from .scope import declares_scope, revealable_kinds
+from .scope import declares_scope, revealable_kinds, scope_for
 from .selectors import CaseFilter, CaseNotFound, InvalidCursor, amounts_of
 
 MONEY_FIELD = {"max_digits": 16, "decimal_places": 2, "min_value": Decimal("0"), "required": False}
@@ -148,22 +149,64 @@ def _not_found(request, pk, action: str):
     return Http404(_("没有这个案件。"))
 
 
-@declares_scope("case")
-@desk_login_required
-@never_cache
-@require_GET
-def case_detail(request, pk: int):
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("备注"), max_length=services.NOTE_MAX_LENGTH,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def _detail_page(request, pk: int, *, note_form: NoteForm | None = None, status: int = 200):
     try:
         case = selectors.case_detail(request.user, pk)
     except CaseNotFound:
         raise _not_found(request, pk, "view") from None
     record("pii.view", actor=request.user, obj=("cases.case", pk), data={"view": "case_page", "masked": True})
     back = request.GET.get("back", "")
+    if note_form is None and not scope_for(request.user).read_only:
+        note_form = NoteForm()
     context = {"case": case, "back_query": back if _is_query(back) else "",
                "revealable": revealable_kinds(request.user, pk, timezone.localdate()),
+               "note_form": note_form,
                # panels other contexts registered (the contact gate's verdicts, the strategy decision …)
                **case_panels(request, case.id)}
-    return render(request, "cases/detail.html", context)
+    response = render(request, "cases/detail.html", context, status=status)
+    return mark_error(response, "invalid_input") if status >= 400 else response
+
+
+@declares_scope("case")
+@desk_login_required
+@never_cache
+@require_GET
+def case_detail(request, pk: int):
+    return _detail_page(request, pk)
+
+
+@declares_scope("case")
+@desk_login_required
+@never_cache
+def add_note(request, pk: int):
+    """An agent's note on the case (a ``note`` timeline event, the one write); shown in the
+    contact history and the timeline. A case outside the user's scope answers 404 (audited)
+    whatever the method; then only POST."""
+    from django.http import HttpResponseNotAllowed
+
+    from .scope import visible_cases
+
+    if not visible_cases(request.user).filter(pk=pk).exists():
+        raise _not_found(request, pk, "note")
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_case_note(request.user, pk, form.cleaned_data["text"], source="case_page")
+        except CaseNotFound:
+            raise _not_found(request, pk, "note") from None
+        except services.NoteRefused as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, gettext("备注已保存。"))
+            return redirect(reverse("cases:detail", args=[pk]) + "#history")
+    return _detail_page(request, pk, note_form=form, status=400)
 
 
 @declares_scope("case")

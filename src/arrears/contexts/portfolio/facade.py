@@ -346,6 +346,8 @@ class ContactRecord:
     relation: str
     value: str
     district: str
+    #: the relation in the page's language (the extract's own text when it is not a known one)
+    relation_label: str = ""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from arrears.core.privacy.crypto import PHONE_KINDS
 
@@ -80,12 +82,26 @@ def customer_ids_matching(term: str, *, limit: int = 100) -> set[int]:
     return ids
 
 
+#: The relations to the debtor the extract names (docs/extract.md), in words of the page's
+#: language; another relation is the extract's own text and is shown as given.
+RELATION_LABELS = {"本人": pgettext_lazy("relation", "本人"), "配偶": _("配偶"), "父亲": _("父亲"), "母亲": _("母亲"), "兄弟": _("兄弟"),
+                   "姐妹": _("姐妹"), "子女": _("子女"), "朋友": _("朋友"), "同事": _("同事"), "亲属": _("亲属"),
+                   "担保人": _("担保人")}
+
+
+def relation_label(relation: str) -> str:
+    """A contact's relation to the debtor in the page's language (``父亲`` → ``Father``)."""
+    found = RELATION_LABELS.get((relation or "").strip())
+    return str(found) if found is not None else (relation or "")
+
+
 def _contact_record(c: Contact):
     from .facade import ContactRecord
 
     return ContactRecord(id=c.pk, customer_id=c.customer_id, kind=c.kind, kind_label=str(c.get_kind_display()),
                          party=c.party, party_label=str(c.get_party_display()), party_name=c.party_name,
-                         relation=c.relation, value=c.value, district=c.district)
+                         relation=c.relation, value=c.value, district=c.district,
+                         relation_label=relation_label(c.relation))
 
 
 def customer_contacts(customer_id: int, *, contact_id: int | None = None) -> list:

@@ -15,6 +15,14 @@ from __future__ import annotations
 from .relations import RELATIONS, case_redecided, register_relation  # noqa: E402,F401
 
 
+def case_stage_label(stage: str | None, strategy_version: str | None = None) -> str:
+    """A case's collection stage in the UI language (the strategy's own labels: ``电话催收`` /
+    ``Phone``; none: ``无阶段``), named by the strategy version that set it."""
+    from .selectors import case_stage_label as label
+
+    return label(stage, strategy_version)
+
+
 def reevaluate_after_commit(case_id: int | None, trigger: str, as_of) -> None:
     """Ask for a re-decision of case ``case_id`` because of an event (``trigger``: a
     ``StrategyDecision.Trigger`` value — ``payment_posted``, ``promise_broken``, ``visit_reported``,

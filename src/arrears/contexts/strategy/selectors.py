@@ -190,16 +190,44 @@ def _params(params_json: str | dict | tuple) -> dict:
     return dict(params_json) if isinstance(params_json, tuple) else action_params.decode(params_json)
 
 
+#: the values of action parameters that have words (the call queues); others are shown as given
+PARAM_VALUE_LABELS = {"queue": {"early": gettext_lazy("前期队列"), "late": gettext_lazy("后期队列")}}
+
+
 def action_text(action: str, params: str | dict | tuple = "") -> str:
-    """An action with its parameters in the UI language: ``短信（模板: reminder）``."""
+    """An action with its parameters in the UI language: ``电话（优先级: 2, 队列: 后期队列）``."""
     if not action:
         return "–"
     label = f"{ACTION_LABELS.get(action, action)}"
     p = _params(params)
     if not p:
         return label
-    inner = ", ".join(f"{PARAM_LABELS.get(k, k)}: {v}" for k, v in sorted(p.items()))
+    inner = ", ".join(f"{PARAM_LABELS.get(k, k)}: {PARAM_VALUE_LABELS.get(k, {}).get(v, v)}" for k, v in sorted(p.items()))
     return f"{label} ({inner})"
+
+
+def case_stage_label(stage: str | None, strategy_version: str | None = None) -> str:
+    """A case's stage in the UI language, named by the strategy version that set it (else the
+    active default strategy): ``电话催收`` / ``Phone``; no stage: ``无阶段``."""
+    strategy = _version_by_key(strategy_version) if strategy_version else None
+    if strategy is None and stage and stage != NO_STAGE:
+        sv = StrategyVersion.objects.filter(name="default", status=StrategyVersion.Status.ACTIVE).first()
+        strategy = _version_by_key(sv.key) if sv is not None else _packaged("default")
+    return stage_label(strategy, stage)
+
+
+def _packaged(name: str) -> Strategy | None:
+    """The packaged ``rules/strategies/<name>.yaml`` (read, not registered: a page reads nothing into
+    the database); ``None`` when it does not validate."""
+    import hashlib
+
+    from .versions import STRATEGIES_DIR
+
+    source = (STRATEGIES_DIR / f"{name}.yaml").read_text(encoding="utf-8")
+    try:
+        return strategy_from_source(hashlib.sha256(source.encode()).hexdigest(), source, f"{name}@packaged")
+    except RuleDataError:
+        return None
 
 
 # --- the strategy as tables --------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..money import money
+from ..money import format_money, money
 from .dates import add_business_days, add_years, cn_period_end
 from . import content as _content
 from .history import ContactHistory
@@ -194,10 +194,12 @@ def check_fee(fee_type: str, on: date, pack: RulePack, *, interest_on_fee: bool 
     return out.decision()
 
 
-def check_litigation_charges(principal: Decimal, charges_total: Decimal, days: int, pack: RulePack) -> Decision:
+def check_litigation_charges(principal: Decimal, charges_total: Decimal, days: int, pack: RulePack,
+                             currency: str = "CNY") -> Decision:
     """Before filing suit (CN-RATE-03): the annualised all-in charge rate on overdue principal
     ``charges / principal × 365 / days``; above the court-reduction threshold (24 %, configurable)
-    the case is flagged and the claim capped at the threshold is the litigation estimate."""
+    the case is flagged and the claim capped at the threshold is the litigation estimate (in the
+    account's ``currency``, written by the one money formatter)."""
     out = _Out(pack)
     rid = "CN-RATE-03"
     p, c = money(principal), money(charges_total)
@@ -209,9 +211,10 @@ def check_litigation_charges(principal: Decimal, charges_total: Decimal, days: i
     out.details["annualized_all_in_rate"] = float(rate.quantize(Decimal("0.0001"), ROUND_HALF_UP))
     out.details["litigation_estimate_capped_charges"] = float(capped)
     if rate > thr:
-        out.fire(rid, f"年化综合费率 {rate:.2%} 超过 {thr:.0%}，诉讼中可能被调减；诉请估算按 {capped} 元。",
+        out.fire(rid, f"年化综合费率 {rate:.2%} 超过 {thr:.0%}，诉讼中可能被调减；诉请估算按 "
+                 f"{format_money(capped, currency, 'zh')}。",
                  f"All-in annualised rate {rate:.2%} exceeds {thr:.0%}: a court may reduce it; estimate the claim "
-                 f"at {capped}.")
+                 f"at {format_money(capped, currency, 'en')}.")
     return out.decision()
 
 

@@ -795,10 +795,14 @@ def _frequency_cn(ctx: _Ctx) -> None:
                 if r.direction == "outbound" and r.ts <= ctx.at]
         if ctx.is_call:
             calls = [r for r in same if r.channel in CALL_CHANNELS]
-            win = timedelta(minutes=float(pack.p(rid, "rapid_window_minutes", 5)))
-            if calls and ctx.at - calls[-1].ts <= win:
-                ctx.fire(rid, "短时间内连续拨打同一号码（疑似“呼死你”式频繁致电）。",
-                         "Calls to the same number in rapid succession (call-bombing pattern).")
+            mins = float(pack.p(rid, "rapid_window_minutes", 5))
+            # the rule's proxy (RULES.md CN-FREQ-03, the US factor): two calls to the same number
+            # within the window after the first went unanswered — one call, or a call back after a
+            # conversation, is no pattern
+            if calls and ctx.at - calls[-1].ts <= timedelta(minutes=mins) and not outcome_reached(calls[-1].outcome):
+                ctx.fire(rid, f"{mins:g}分钟内再次拨打刚才未接通的同一号码（疑似“呼死你”式频繁致电）。",
+                         f"Calling the same number again within {mins:g} minutes of an unanswered call "
+                         "(call-bombing pattern).")
             if len(calls) + 1 >= int(pack.p(rid, "calls_per_day_flag", 7)):
                 ctx.fire(rid, f"当日拨打同一号码已达{len(calls) + 1}次。", f"{len(calls) + 1} calls to the same number today.")
         elif ctx.channel in ("sms", "enterprise_wechat_message", "wechat", "im"):

@@ -22,3 +22,8 @@ class ComplianceConfig(AppConfig):
         from arrears.contexts.casework.facade import register_case_panel
 
         register_case_panel("compliance", case_page_panel)
+        from arrears.contexts.casework.facade import register_event_describer
+        from arrears.contexts.contact.words import GATE_DESCRIBERS
+
+        for code, describer in GATE_DESCRIBERS.items():  # the gate's own timeline kinds, in words
+            register_event_describer(code, describer)

@@ -268,6 +268,7 @@ class WorkspaceSerializer(serializers.Serializer):
     total_balance = serializers.DecimalField(max_digits=16, decimal_places=2, help_text="the primary currency's")
     amounts = CurrencyAmountsSerializer(many=True, help_text="every currency's figures, never summed; primary first")
     stage = serializers.CharField()
+    stage_label = serializers.CharField(help_text="the stage in the request's language")
     timezone = serializers.CharField()
     local_now = serializers.CharField()
     held_by = serializers.CharField()
@@ -275,7 +276,9 @@ class WorkspaceSerializer(serializers.Serializer):
     numbers = NumberSerializer(many=True)
     balances = BalanceSerializer(many=True)
     script = ScriptSerializer(allow_null=True)
+    script_error = serializers.CharField(help_text="why the debtor script is not shown ('' when it is)")
     third_party_script = ScriptSerializer(allow_null=True)
+    third_party_error = serializers.CharField(help_text="why the third-party script is not shown ('' when it is)")
 
 
 class WorkspaceAPI(DeskAPIView):
@@ -292,10 +295,11 @@ class WorkspaceAPI(DeskAPIView):
         return Response(WorkspaceSerializer({
             "case_id": w.case.id, "number": w.case.number, "customer_name": w.case.customer.name,
             "bucket": w.case.bucket, "max_dpd": w.case.max_dpd, "total_balance": w.case.total_balance,
-            "amounts": w.case.amounts, "stage": w.stage, "timezone": w.timezone, "local_now": w.local_now,
-            "held_by": w.held_by,
+            "amounts": w.case.amounts, "stage": w.stage, "stage_label": w.stage_label, "timezone": w.timezone,
+            "local_now": w.local_now, "held_by": w.held_by,
             "open_call_id": w.open_call.pk if w.open_call else None, "numbers": w.numbers, "balances": w.balances,
-            "script": w.script, "third_party_script": w.third_party_script}).data)
+            "script": w.script, "script_error": w.script_error, "third_party_script": w.third_party_script,
+            "third_party_error": w.third_party_error}).data)
 
 
 class DialRequestSerializer(serializers.Serializer):
@@ -308,6 +312,7 @@ class DialResponseSerializer(serializers.Serializer):
     call_id = serializers.IntegerField()
     status = serializers.CharField(help_text="placed, manual (record-only adapter) or failed")
     provider_ref = serializers.CharField()
+    recording_ref = serializers.CharField(help_text="the call's recording reference, issued by the dialer adapter")
     decision = serializers.CharField()
     reasons = serializers.ListField(child=serializers.DictField())
 
@@ -337,12 +342,19 @@ class OutcomeRequestSerializer(serializers.Serializer):
     result_code = serializers.ChoiceField(choices=list(V.RESULT_CODES))
     notes = serializers.CharField(required=False, allow_blank=True, max_length=4000)
     promise_amount = serializers.DecimalField(max_digits=16, decimal_places=2, required=False, allow_null=True,
-                                              min_value=0, help_text="yuan; needed for promise_to_pay")
+                                              min_value=0, help_text="in the case's currency (major units); needed for promise_to_pay")
     promise_date = serializers.DateField(required=False, allow_null=True, help_text="debtor's local date")
     callback_at = serializers.DateTimeField(required=False, allow_null=True,
                                             help_text="with offset, or naive = the debtor's local time")
-    recording_id = serializers.CharField(required=False, allow_blank=True, max_length=128)
-    recording_seconds = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=21600)
+    recording_seconds = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=21600,
+                                                 help_text="the recording's length, when the switch reports it")
+
+    def validate(self, attrs):
+        # the dialer adapter issued the call's recording reference at the dial: nobody sends one
+        if "recording_id" in getattr(self, "initial_data", {}):
+            raise serializers.ValidationError({"recording_id": "the recording reference is issued by the dialer "
+                                                               "at the dial; do not send it"})
+        return attrs
 
 
 class OutcomeResponseSerializer(serializers.Serializer):
@@ -354,6 +366,7 @@ class OutcomeResponseSerializer(serializers.Serializer):
     next_available_at = serializers.DateTimeField(allow_null=True)
     restriction = serializers.CharField(allow_null=True)
     hold = serializers.CharField(allow_null=True)
+    recording_id = serializers.CharField(help_text="the recording reference the dialer adapter issued at the dial")
     retain_until = serializers.DateField()
     retain_until_settled = serializers.BooleanField()
     reevaluation = serializers.CharField(help_text="the strategy trigger of the re-decision queued after the "
@@ -378,7 +391,7 @@ class OutcomeAPI(DeskAPIView):
         inp = services.OutcomeInput(
             call_id=d["call_id"], action_code=d["action_code"], result_code=d["result_code"], notes=d.get("notes", ""),
             promise_amount=d.get("promise_amount"), promise_date=d.get("promise_date"), callback_at=cb,
-            recording_id=d.get("recording_id", ""), recording_seconds=d.get("recording_seconds"))
+            recording_seconds=d.get("recording_seconds"))
         try:
             out = services.post_outcome(request.user, pk, inp)
         except CaseNotFound:

@@ -11,12 +11,30 @@ class DeskConfig(AppConfig):
         from arrears.contexts.casework.facade import register_event_kinds
 
         register_event_kinds(event_kinds())
+        from arrears.contexts.casework.facade import register_event_describer
+        from arrears.contexts.contact.words import DESK_DESCRIBERS
+
+        for code, describer in DESK_DESCRIBERS.items():  # the timeline reads them in words, never codes
+            register_event_describer(code, describer)
+        from arrears.contexts.casework.facade import register_case_panel
+
+        register_case_panel("contact_history", contact_history_panel)  # the case page lists every contact
 
         # the strategy (left of contact) imports no contact code: the queue follows its re-decisions
         # and the strategy reads the ledger and visits through what contact registers with it
         from arrears.contexts.contact.facade import connect_to_strategy
 
         connect_to_strategy()
+
+
+def contact_history_panel(request, case_id: int):
+    """The case page's contact history: every call, SMS, visit, other attempt and note."""
+    from arrears.contexts.casework.facade import case_header
+
+    from .history import contact_history
+
+    header = case_header(case_id)
+    return contact_history(case_id, header.customer_id) if header is not None else None
 
 
 #: the desk's timeline event kinds (the assignment itself uses the core ``assigned`` kind)

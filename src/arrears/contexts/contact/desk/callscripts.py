@@ -8,7 +8,12 @@ the audience — a third-party script may use none of the debt details (CN-WHO-0
 third-party scripts with ``to_third_party=True``, which also flags debt words).
 
 At render (:func:`render`) the case's values are filled in and the filled text is screened again;
-a script that would say something prohibited is refused (:class:`ScriptRefused`), never shown.
+a script that would say something prohibited is refused (:class:`ScriptRefused`, saying which
+words and which rule, in the page's language), never shown.
+
+How the bank is named (``{institution}``) and the number to call back (``{hotline}``) are the
+bank's own facts (``arrears/rules/bank.yaml``, :func:`arrears.rules.bank.bank_facts`), the one
+source the SMS templates and letters use too; a script file carries neither.
 """
 from __future__ import annotations
 
@@ -21,9 +26,12 @@ from jsonschema import Draft202012Validator
 import json
 import yaml
 
+from django.utils.translation import gettext_lazy as _
+
 from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain.errors import RuleDataError
 from arrears.domain.screening import screen
+from arrears.rules.bank import bank_facts
 
 SCRIPTS_DIR = Path(__file__).resolve().parent / "scripts"
 SCHEMA = SCRIPTS_DIR / "script.schema.json"
@@ -40,8 +48,18 @@ DEBTOR_FIELDS = THIRD_PARTY_FIELDS | frozenset({
 FIELDS = {"debtor": DEBTOR_FIELDS, "third_party": THIRD_PARTY_FIELDS}
 
 
+#: the placeholders in words, for a refusal that names a missing value
+FIELD_LABELS = {
+    "institution": _("银行名称"), "hotline": _("客服电话"), "agent_name": _("催收员姓名"), "agent_id": _("工号"),
+    "customer_surname": _("客户姓氏"), "customer_title": _("客户称谓"), "card_last4": _("卡号后四位"),
+    "dpd": _("逾期天数"), "overdue_amount": _("逾期金额"), "amount_owed": _("欠款合计"),
+    "minimum_due": _("最低还款额"), "oldest_due_date": _("最早未还到期日"), "balance_explanation": _("欠款说明"),
+}
+
+
 class ScriptRefused(ArrearsError, ValueError):
-    """The filled script contains prohibited content (``matches``) or lacks a value (``missing``)."""
+    """The filled script contains prohibited content (``matches``) or lacks a value (``missing``).
+    Its message (both languages) names the words and rules, or the missing values."""
 
     code = ErrorCode.SCRIPT_REFUSED
 
@@ -49,6 +67,22 @@ class ScriptRefused(ArrearsError, ValueError):
         self.matches = matches or []
         self.missing = missing or []
         super().__init__(message, details={"missing": self.missing, "matches": [str(m) for m in self.matches]})
+        if self.matches:
+            words = "、".join(dict.fromkeys(f"“{m.text}”" for m in self.matches))
+            rules = ", ".join(dict.fromkeys(m.rule_id for m in self.matches))
+            words_en = ", ".join(dict.fromkeys(f"“{m.text}”" for m in self.matches))
+            self._message = (f"话术填入信息后含有不得使用的内容：{words}（{rules}），因此不显示。",
+                             f"Filled in, the script would say {words_en}, which it may not ({rules}); "
+                             "it is not shown.")
+        elif self.missing:
+            from django.utils.translation import override
+
+            def names(lang: str) -> str:
+                with override(lang):
+                    return ("、" if lang == "zh-hans" else ", ").join(str(FIELD_LABELS.get(m, m)) for m in self.missing)
+
+            self._message = (f"话术缺少以下信息：{names('zh-hans')}，因此不显示。",
+                             f"The script lacks {names('en')}; it is not shown.")
 
 
 @dataclass(frozen=True)
@@ -63,8 +97,6 @@ class ScriptSet:
 
     stage: str
     version: str
-    institution: dict[str, str]
-    hotline: str
     sections: dict[tuple[str, str], tuple[Section, ...]]
     source: str
 
@@ -112,7 +144,7 @@ def parse_script_file(path: Path) -> ScriptSet:
             sections[(language, audience)] = tuple(Section(r["title"], r["text"]) for r in rows)
     if errors:
         raise RuleDataError(source, errors)
-    return ScriptSet(data["stage"], data["version"], dict(data["institution"]), data["hotline"], sections, source)
+    return ScriptSet(data["stage"], data["version"], sections, source)
 
 
 @lru_cache(maxsize=4)
@@ -157,7 +189,8 @@ def render(stage: str, language: str, audience: str, values: dict[str, str], dir
         raise ValueError(f"unknown audience {audience!r}")
     language = "en" if language.startswith("en") else "zh-hans"
     s = script_for(stage, directory)
-    shown = {"institution": s.institution[language], "hotline": s.hotline, **values}
+    bank = bank_facts()  # the bank's own facts: one source for scripts, SMS and letters
+    shown = {**values, "institution": bank.card_centre_in(language), "hotline": bank.hotline}
     out: list[Section] = []
     for sec in s.sections[(language, audience)]:
         names = _placeholders(sec.text)

@@ -16,7 +16,7 @@ from django.utils.translation import get_language, gettext, gettext_noop
 
 from arrears.contexts.casework import facade as casework
 from arrears.contexts.casework.facade import scope_for, visible_cases
-from arrears.contexts.casework.facade import (CaseNotFound, amounts_of, case_amounts, case_detail, event_label,
+from arrears.contexts.casework.facade import (CaseNotFound, amounts_of, case_amounts, case_detail,
                                           in_case_order)
 from arrears.contexts.contact.compliance import services as gate
 from arrears.contexts.money import facade as money
@@ -24,13 +24,16 @@ from arrears.contexts.org import facade as org
 from arrears.contexts.portfolio import facade as portfolio
 from arrears.core.errors import ArrearsError, log_unexpected
 from arrears.domain.calendar import local_date
-from arrears.domain.masking import mask_name
 from arrears.domain.money import format_amounts, format_money, sum_by_currency
+
+from arrears.contexts.strategy.facade import case_stage_label
+from arrears.domain.masking import card_last4, mask_name
 
 from . import vocabulary as V
 from .callscripts import RenderedScript, ScriptRefused, render
+from .history import contact_history
 from .models import Call, NumberState, QueueItem
-from .services import ORDER, _team_id, phone_decision
+from .services import ORDER, _team_id, phone_decision, promise_rest
 
 
 def _english() -> bool:
@@ -125,7 +128,7 @@ class NumberRow:
     party: str
     party_label: str
     kind_label: str
-    relation: str
+    relation: str  # in the page's language
     value: str  # masked
     status: str
     status_label: str
@@ -147,15 +150,6 @@ class BalanceText:
     currency: str = "CNY"
 
 
-@dataclass(frozen=True)
-class TimelineRow:
-    at: datetime
-    kind: str
-    kind_label: str
-    detail: str
-    actor: str
-
-
 @dataclass
 class Workspace:
     case: object  # cases.selectors.CaseDetail (masked)
@@ -166,7 +160,8 @@ class Workspace:
     script: RenderedScript | None
     script_error: str
     third_party_script: RenderedScript | None
-    timeline: list[TimelineRow]
+    #: the case timeline in words (casework's event views, newest first)
+    timeline: list
     calls: list[Call]
     open_call: Call | None
     held_by: str
@@ -175,43 +170,27 @@ class Workspace:
     local_now: str
     pack_version: str
     promises: list = field(default_factory=list)
+    #: why the third-party script is not shown ("" when it is)
+    third_party_error: str = ""
+    #: the case's stage in the page's language
+    stage_label: str = ""
+    #: every call, SMS, visit, other contact attempt and note, newest first
+    history: object = None
+    #: after a promise taken today: why the day's calling stopped ("" otherwise)
+    rest_reason: str = ""
 
 
-def _result_label(code: str) -> str:
-    r = V.RESULT_CODES.get(code)
-    return str(r.label) if r else code
-
-
-def _timeline_detail(kind: str, data: dict, promise_currency: dict[int, str] | None = None) -> str:
-    if not isinstance(data, dict):
-        return ""
-    if kind == "desk_outcome" and data.get("result_code"):
-        parts = [str(V.ACTION_CODES[data["action_code"]].label) if data.get("action_code") in V.ACTION_CODES else "",
-                 _result_label(data["result_code"])]
-        if data.get("callback_at"):
-            parts.append(gettext("约定回电") + " " + data["callback_at"][:16].replace("T", " "))
-        if data.get("recording_id"):
-            parts.append(gettext("录音") + " " + str(data["recording_id"]))
-        return " · ".join(p for p in parts if p)
-    if kind == "desk_outcome" and data.get("dial_failed"):
-        return gettext("拨号失败")
-    if kind == "desk_dialed":
-        return gettext("合规结论") + ": " + str(data.get("decision", ""))
-    if kind == "contact_blocked":
-        return ", ".join(data.get("rule_ids") or [])
-    if kind == "desk_deferred":
-        return ", ".join(data.get("rule_ids") or []) + " → " + str(data.get("until", ""))[:16].replace("T", " ")
-    if kind == "promise_taken":
-        currency = (promise_currency or {}).get(data.get("promise"))
-        amount = data.get("amount", "")
-        if currency and amount:
-            amount = format_money(amount, currency, get_language() or "zh-hans")
-        return f"{amount} · {data.get('promised_on', '')}"
-    if kind == "desk_restriction":
-        return gettext("第三人要求勿再联系")
-    if kind == "desk_hold":
-        return str(data.get("kind", ""))
-    return ""
+def agent_identity(agent) -> tuple[str, str]:
+    """How an agent names themselves on the phone: their name (family name first for a Chinese
+    name, ``陈静``; ``Jing Chen`` otherwise; the user name when none is recorded) and their staff
+    number (工号): their Arrears account number, six digits (``000017``) — never the login name,
+    which may be a word that tells a third party what the call is about."""
+    first, last = (agent.first_name or "").strip(), (agent.last_name or "").strip()
+    if first or last:
+        name = f"{last}{first}" if not (first + last).isascii() else " ".join(p for p in (first, last) if p)
+    else:
+        name = agent.get_username()
+    return name, f"{agent.pk:06d}"
 
 
 def _values(case: casework.CaseHeader, customer_name: str, detail, agent, language: str,
@@ -233,12 +212,13 @@ def _values(case: casework.CaseHeader, customer_name: str, detail, agent, langua
         owed = amounts_of(figures, "balance")
     minimum = in_case_order(figures, sum_by_currency((a.currency, a.minimum_due) for a in accounts))
     title = (f"{surname}先生/女士" if lang == "zh" else f"Mr/Ms {surname}")
+    agent_name, staff_number = agent_identity(agent)
     return {
-        "agent_name": agent.get_full_name() or agent.get_username(),
-        "agent_id": agent.get_username(),
+        "agent_name": agent_name,
+        "agent_id": staff_number,
         "customer_surname": surname,
         "customer_title": title,
-        "card_last4": first.external_id[-4:] if first else "",
+        "card_last4": card_last4(first.external_id) if first else "",
         "dpd": str(case.max_dpd),
         "overdue_amount": format_amounts(amounts_of(figures, "overdue"), lang),
         "amount_owed": format_amounts(owed, lang),
@@ -274,21 +254,32 @@ def workspace(user, case_id: int, now: datetime, language: str | None = None) ->
     english = _english()
     numbers, pack_version = [], ""
     party_order = {"debtor": 0, "guarantor": 1, "emergency": 2, "other": 3}
+    rest = promise_rest(case_id, tz, now)  # after a promise taken today the day's calling stops
     for c in sorted(phones, key=lambda c: (party_order.get(c.party, 9), c.id)):
         status = states.get(c.id, "unverified")
         third = c.party in V.THIRD_PARTIES
         purpose = "locate" if third else "collect"
+        relation = c.relation_label or c.relation
         if status in V.UNDIALLABLE:
-            numbers.append(NumberRow(c.id, c.party, c.party_label, c.kind_label, c.relation,
+            numbers.append(NumberRow(c.id, c.party, c.party_label, c.kind_label, relation,
                                      c.value, status, str(V.NUMBER_STATUSES[status]), restr.get(c.id, ""),
                                      third, False, "deny", [str(V.UNDIALLABLE[status])], ""))
+            continue
+        if rest is not None:  # from the debtor's next day, when the gate allows then
+            reason, until = rest
+            later = phone_decision(case, c, until, purpose=purpose, now=now, facts=facts, history=history)
+            at = until if later.allowed else (later.next_allowed_at or until)
+            numbers.append(NumberRow(c.id, c.party, c.party_label, c.kind_label, relation, c.value, status,
+                                     str(V.NUMBER_STATUSES[status]), restr.get(c.id, ""), third, False, "deny",
+                                     [f"{reason['rule_id']}: {reason['en'] if english else reason['zh']}"],
+                                     at.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M") + f" ({tz})"))
             continue
         d = phone_decision(case, c, now, purpose=purpose, now=now, facts=facts, history=history)
         pack_version = d.pack_version
         nxt = (d.next_allowed_at.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
                + f" ({tz})") if d.next_allowed_at else ""
         numbers.append(NumberRow(
-            c.id, c.party, c.party_label, c.kind_label, c.relation, c.value, status,
+            c.id, c.party, c.party_label, c.kind_label, relation, c.value, status,
             str(V.NUMBER_STATUSES[status]), restr.get(c.id, ""), third, d.allowed, d.decision,
             [f"{r.rule_id}: {r.en if english else r.zh}" for r in d.reasons], nxt))
     today = local_date(now, tz)
@@ -304,27 +295,28 @@ def workspace(user, case_id: int, now: datetime, language: str | None = None) ->
             log_unexpected(exc, f"desk workspace balance of account {a.pk}")
             balances.append(BalanceText(a.external_id, "", None, "", currency=a.currency))
     values = _values(case, customer.name, detail, user, language, balances)
-    script = third_script = None
-    script_error = ""
-    try:
-        script = render(case.stage or "default", language, "debtor", values)
-        third_script = render(case.stage or "default", language, "third_party", values)
-    except ScriptRefused as exc:
-        script_error = exc.message(language)
-    events = casework.case_timeline(case_id, 60)
-    promise_ids = [e.data.get("promise") for e in events if e.kind == "promise_taken" and isinstance(e.data, dict)]
-    promise_currency = money.promise_currencies([i for i in promise_ids if isinstance(i, int)]) if promise_ids else {}
-    timeline = [TimelineRow(e.at, e.kind, event_label(e.kind), _timeline_detail(e.kind, e.data, promise_currency),
-                            e.actor) for e in events]
+    scripts, errors = {}, {}
+    for audience in ("debtor", "third_party"):  # each version stands or is refused on its own
+        try:
+            scripts[audience] = render(case.stage or "default", language, audience, values)
+        except ScriptRefused as exc:
+            errors[audience] = exc.message(language)
+    timeline = casework.case_events(case_id, 60)
     calls = list(Call.objects.filter(case_id=case_id).select_related("agent").order_by("-dialed_at", "-id")[:20])
     open_call = next((c for c in calls if c.state == "dialing" and c.agent_id == user.pk), None)
     item = QueueItem.objects.filter(pk=case_id).select_related("claimed_by").first()
     held_by = item.claimed_by.get_username() if item and item.state == "claimed" and item.claimed_by_id else ""
     promises = money.case_promises(case_id, 5)
     zone = ZoneInfo(tz)
-    return Workspace(detail, case.stage, case.action, numbers, balances, script, script_error, third_script, timeline,
+    strategy = casework.case_strategy_fields(case_id) or {}
+    return Workspace(detail, case.stage, case.action, numbers, balances, scripts.get("debtor"),
+                     errors.get("debtor", ""), scripts.get("third_party"), timeline,
                      calls, open_call, held_by, bool(item and item.claimed_by_id == user.pk), tz,
-                     now.astimezone(zone).strftime("%Y-%m-%d %H:%M"), pack_version, promises)
+                     now.astimezone(zone).strftime("%Y-%m-%d %H:%M"), pack_version, promises,
+                     third_party_error=errors.get("third_party", ""),
+                     stage_label=case_stage_label(case.stage, strategy.get("strategy_version")),
+                     history=contact_history(case_id, case.customer_id),
+                     rest_reason=(rest[0]["en"] if english else rest[0]["zh"]) if rest is not None else "")
 
 
 # ---------------------------------------------------------------------------------------------

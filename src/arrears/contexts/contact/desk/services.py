@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -151,6 +151,32 @@ def phone_decision(case, contact, at: datetime, *, purpose: str = "collect",
     action = gate.proposed_action(at=at, channel="phone", contact=contact, party=contact.party, purpose=purpose,
                                   content=None, caller_kind="bank", caller=None)
     return decide(action, facts, history, gate.default_pack(), now)
+
+
+#: After a promise to pay the day's calling stops: the rule id the desk gives its refusal.
+PROMISE_TODAY = "DESK-PROMISE-TODAY"
+
+
+def _next_local_day(now: datetime, tz: str) -> datetime:
+    """The start of the debtor's next local day (aware, in their zone)."""
+    return datetime.combine(local_date(now, tz) + timedelta(days=1), time(0), tzinfo=ZoneInfo(tz))
+
+
+def promise_rest(case_id: int, tz: str, now: datetime) -> tuple[dict, datetime] | None:
+    """After a promise the day's calling stops: when an open promise to pay was taken on the case
+    today (the debtor's local date ``tz``, any channel), ``(reason, until)`` — the reason the desk
+    shows and refuses a dial with (``rule_id`` :data:`PROMISE_TODAY`, ``zh``, ``en``) and the start
+    of the debtor's next local day; ``None`` otherwise. The case then comes back for the promise
+    follow-up (:func:`sync_queue`, class 1) — or earlier, when the strategy sends it back to the phone."""
+    today = local_date(now, tz)
+    taken = [p for p in money.case_promises(case_id, 5) if p.status == "open" and p.taken_on == today]
+    if not taken:
+        return None
+    due = min(p.promised_on for p in taken).isoformat()
+    reason = {"rule_id": PROMISE_TODAY, "severity": "block",
+              "zh": f"客户今天已承诺还款（{due} 前），今天不再致电；之后按承诺跟进。",
+              "en": f"The customer promised today to pay by {due}: no more calls today; the promise is followed up."}
+    return reason, _next_local_day(now, tz)
 
 
 def _violates(exc: IntegrityError, constraint: str, sqlite_columns: str) -> bool:
@@ -325,6 +351,9 @@ def callable_now(case, now: datetime, contacts: list | None = None) -> tuple[boo
     else they are read through the case's customer."""
     every = list(case.customer.contacts.all()) if contacts is None else contacts
     contacts = [c for c in every if c.kind in V.PHONE_KINDS and c.party in V.COLLECTABLE_PARTIES]
+    rest = promise_rest(case.pk, case.customer.timezone, now)
+    if rest is not None:  # a promise was taken today: nobody phones the debtor again today
+        return False, rest[1], [rest[0]]
     if not contacts:
         return False, None, [{"rule_id": "DESK-NO-NUMBER", "zh": "没有本人或担保人的电话号码", "en": "no phone number"}]
     if all(_STATE.is_cached(c) for c in contacts):  # read with the contacts (get_next does)
@@ -429,6 +458,8 @@ class DialOutcome:
     provider_ref: str
     decision: str
     reasons: list[dict]
+    #: the recording reference the dialer adapter issued ("" when the dial failed)
+    recording_ref: str = ""
 
 
 def _phone_contact(case, contact_id) -> tuple:
@@ -485,6 +516,12 @@ def dial(agent, case_id: int, contact_id: int, *, purpose: str | None = None, no
         raise DeskError("bad_purpose", "the debtor and the guarantor are called to collect (purpose 'collect')",
                         "purpose")
     purpose = purpose if third else "collect"
+    rest = promise_rest(case.pk, case.customer.timezone, now)
+    if rest is not None:  # after a promise the day's calling stops (the debtor and everyone else)
+        reason, until = rest
+        later = phone_decision(case, contact, until, purpose=purpose, now=now)
+        nxt = until if later.allowed else (later.next_allowed_at or until)
+        raise DialRefused(reason["en"], [reason], nxt, "deny")
     status = _status_of(contact)
     if status in V.UNDIALLABLE:
         raise DialRefused(str(V.UNDIALLABLE[status]), [{"rule_id": f"DESK-NUMBER-{status.upper()}", "severity": "block",
@@ -547,8 +584,12 @@ def dial(agent, case_id: int, contact_id: int, *, purpose: str | None = None, no
             record_case_event(case.pk, "desk_outcome", {"call": call.pk, "dial_failed": res.error},
                               as_of=local_date(now, case.customer.timezone), actor=agent)
     else:
-        Call.objects.filter(pk=call.pk).update(dialer_ref=res.provider_ref[:128])
-    return DialOutcome(call.pk, res.status, res.provider_ref, decision.decision, _reasons(decision))
+        # the adapter issued the recording reference (CN-REC-01); a switch that names the recording
+        # only later files it under its own call id
+        recording = (res.recording_ref or res.provider_ref or "")[:128]
+        Call.objects.filter(pk=call.pk).update(dialer_ref=res.provider_ref[:128], recording_id=recording)
+    return DialOutcome(call.pk, res.status, res.provider_ref, decision.decision, _reasons(decision),
+                       res.recording_ref or res.provider_ref or "")
 
 
 def _move_call(call: Call, to: str, **fields) -> None:
@@ -568,7 +609,9 @@ def _move_call(call: Call, to: str, **fields) -> None:
 @dataclass(frozen=True)
 class OutcomeInput:
     """The outcome form. ``callback_at``: aware, or naive = the debtor's local time. Promise:
-    ``promise_amount`` (yuan, Decimal/str) and ``promise_date`` (the debtor's local date)."""
+    ``promise_amount`` (major units of the case's currency, Decimal/str) and ``promise_date`` (the
+    debtor's local date). No recording reference: the dialer adapter issued it at the dial (an
+    agent never types one); ``recording_seconds`` may come from a switch (the API)."""
 
     call_id: int
     action_code: str
@@ -577,7 +620,6 @@ class OutcomeInput:
     promise_amount: Decimal | str | None = None
     promise_date: object = None
     callback_at: datetime | None = None
-    recording_id: str = ""
     recording_seconds: int | None = None
 
 
@@ -593,6 +635,8 @@ class OutcomeResult:
     hold: str | None
     retain_until: object
     retain_until_settled: bool
+    #: the recording reference the dialer adapter issued at the dial
+    recording_id: str = ""
     #: the strategy trigger of the re-decision queued by this outcome ("" when none)
     reevaluation: str = ""
 
@@ -621,13 +665,11 @@ def _validate(agent, case, call: Call, inp: OutcomeInput, now: datetime) -> tupl
         raise DeskError("bad_notes", "notes are limited to 4000 characters", "notes")
     if inp.recording_seconds is not None and not (0 <= int(inp.recording_seconds) <= 6 * 3600):
         raise DeskError("bad_recording", "recording_seconds must be between 0 and 21600", "recording_seconds")
-    if len(inp.recording_id or "") > 128:
-        raise DeskError("bad_recording", "recording_id is limited to 128 characters", "recording_id")
     if (_setting("ARREARS_DESK_REQUIRE_RECORDING", True) and res.ledger_outcome in ("rpc", "conversation")
-            and not (inp.recording_id or "").strip()):
-        # CN-REC-01: the collection process is recorded; a conversation needs its recording id
-        raise DeskError("recording_required", "a conversation needs its recording reference (CN-REC-01)",
-                        "recording_id")
+            and not (call.recording_id or "").strip()):
+        # CN-REC-01: the collection process is recorded; the dialer adapter issues the reference
+        raise DeskError("recording_required", f"call {call.pk} has no recording reference from the dialer "
+                        "(CN-REC-01); a conversation cannot be recorded without one", "call_id")
     tz = _tz(case)
     promise = None
     if "promise" in res.needs:
@@ -638,7 +680,7 @@ def _validate(agent, case, call: Call, inp: OutcomeInput, now: datetime) -> tupl
         try:
             amount = money(inp.promise_amount)
         except Exception:
-            raise DeskError("bad_promise", "promise_amount must be an amount in yuan, e.g. 1200.00",
+            raise DeskError("bad_promise", "promise_amount must be an amount in the case's currency, e.g. 1200.00",
                             "promise_amount") from None
         if amount <= 0:
             raise DeskError("bad_promise", "promise_amount must be greater than 0", "promise_amount")
@@ -726,16 +768,19 @@ def post_outcome(agent, case_id: int, inp: OutcomeInput, *, now: datetime | None
                               actor=agent, audit_data={"kind": res.hold, "call": call.pk})  # + collection.hold_opened
         _move_call(call, "completed", ended_at=now, action_code=act.code, result_code=res.code,
                    notes=inp.notes or "", callback_at=callback, promise=ptp, attempt=attempt,
-                   recording_id=(inp.recording_id or "").strip(), recording_seconds=inp.recording_seconds,
+                   recording_seconds=inp.recording_seconds,
                    retain_until=retain_until, retain_until_settled=ptp is not None)
         outcome_event = EventRow(case.pk, "desk_outcome", day, actor_id=agent.pk, data={
             "call": call.pk, "action_code": act.code, "result_code": res.code, "rpc": res.rpc,
             "party": call.party, "promise": getattr(ptp, "pk", None),
             "callback_at": callback.isoformat() if callback else None,
-            "recording_id": (inp.recording_id or "").strip(), "recording_seconds": inp.recording_seconds,
+            "recording_id": call.recording_id or "", "recording_seconds": inp.recording_seconds,
             "notes": (inp.notes or "")[:500]})
-        # the queue: back to ready (a callback comes first at its time; anything else is normal work)
+        # the queue: back to ready (a callback comes first at its time; anything else is normal work);
+        # after a promise the day's calling stops: not before the debtor's next day
         next_at = callback or now + res.retry
+        if ptp is not None:
+            next_at = max(next_at, _next_local_day(now, case.customer.timezone))
         fields = dict(available_at=next_at, last_result=res.code)
         if callback:
             fields.update(klass=V.KLASS_CALLBACK, due_at=callback, agent_id=agent.pk)
@@ -758,7 +803,7 @@ def post_outcome(agent, case_id: int, inp: OutcomeInput, *, now: datetime | None
 
             reevaluate_after_commit(case.pk, res.reevaluate, day)
     out = OutcomeResult(call.pk, attempt.pk, res.code, getattr(ptp, "pk", None), callback, next_at, restriction,
-                        hold, retain_until, ptp is not None, res.reevaluate or "")
+                        hold, retain_until, ptp is not None, call.recording_id or "", res.reevaluate or "")
     return out
 
 

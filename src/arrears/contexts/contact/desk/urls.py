@@ -12,4 +12,5 @@ urlpatterns = [
     path("cases/<int:pk>/dial/", views.dial, name="dial"),
     path("cases/<int:pk>/outcome/", views.outcome, name="outcome"),
     path("cases/<int:pk>/release/", views.release, name="release"),
+    path("cases/<int:pk>/notes/", views.note, name="note"),
 ]

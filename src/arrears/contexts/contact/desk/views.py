@@ -23,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from arrears.contexts.audit.facade import record_audit_event as record
 from arrears.contexts.casework.facade import declares_scope, scope_for, visible_cases
 from arrears.contexts.casework.facade import CaseNotFound
-from arrears.contexts.casework.facade import desk_login_required
+from arrears.contexts.casework.facade import add_case_note, desk_login_required
 from arrears.core.errors import ArrearsError
 from arrears.core.pages import form_error, mark_error, page_error
 
@@ -116,8 +116,6 @@ class OutcomeForm(forms.Form):
                                       input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
                                       widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
                                                                  format="%Y-%m-%dT%H:%M"))
-    recording_id = forms.CharField(label=_("录音编号"), required=False, max_length=128)
-    recording_seconds = forms.IntegerField(label=_("录音时长(秒)"), required=False, min_value=0, max_value=21600)
 
     def __init__(self, *args, party: str = "debtor", **kwargs):
         super().__init__(*args, **kwargs)
@@ -137,10 +135,13 @@ def _workspace(request, pk: int, *, status: int = 200, **extra):
     if form is None and w.open_call is not None:
         form = OutcomeForm(initial={"call_id": w.open_call.pk}, party=w.open_call.party)
     outcome_call = w.open_call.pk if w.open_call else (form["call_id"].value() if form is not None else "")
-    context = {"w": w, "case": w.case, "form": form, "outcome_call": outcome_call, "can_work": has_role(request.user, AGENT_ROLES)
-               and not scope_for(request.user).read_only, "purposes": V.THIRD_PARTY_PURPOSES.items(), **extra}
+    can_work = has_role(request.user, AGENT_ROLES) and not scope_for(request.user).read_only
+    note_form = extra.pop("note_form", None) or (NoteForm() if not scope_for(request.user).read_only else None)
+    context = {"w": w, "case": w.case, "form": form, "outcome_call": outcome_call, "can_work": can_work,
+               "note_form": note_form, "purposes": V.THIRD_PARTY_PURPOSES.items(), **extra}
     response = render(request, "desk/workspace.html", context, status=status)
-    failure = extra.get("error") or extra.get("refusal") or (form if form is not None and form.errors else None)
+    failure = extra.get("error") or extra.get("refusal") or (form if form is not None and form.errors else None) \
+        or (note_form if note_form is not None and note_form.errors else None)
     if failure is not None:
         mark_error(response, failure.code if not isinstance(failure, forms.Form) else "invalid_input")
     return response
@@ -182,8 +183,7 @@ def outcome(request, pk: int):
     inp = services.OutcomeInput(
         call_id=d["call_id"], action_code=d["action_code"], result_code=d["result_code"], notes=d.get("notes") or "",
         promise_amount=d.get("promise_amount"), promise_date=d.get("promise_date"),
-        callback_at=timezone.make_naive(cb) if cb is not None and timezone.is_aware(cb) else cb,
-        recording_id=d.get("recording_id") or "", recording_seconds=d.get("recording_seconds"))
+        callback_at=timezone.make_naive(cb) if cb is not None and timezone.is_aware(cb) else cb)
     try:
         res = services.post_outcome(request.user, pk, inp)
     except services.CallbackRefused as exc:
@@ -197,6 +197,25 @@ def outcome(request, pk: int):
     if res.promise_id:
         messages.success(request, _t("已记录承诺还款。"))
     return redirect("desk:home")
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("备注"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+@case_route(("POST",))
+def note(request, pk: int):
+    """An agent's note on the case from the workspace (the casework's one timeline write)."""
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _workspace(request, pk, status=400, note_form=form)
+    try:
+        add_case_note(request.user, pk, form.cleaned_data["text"], source="desk")
+    except ArrearsError as exc:
+        form_error(form, exc)
+        return _workspace(request, pk, status=exc.code.status, note_form=form)
+    messages.success(request, _t("备注已保存。"))
+    return redirect(reverse("desk:workspace", args=[pk]) + "#history")
 
 
 @case_route(("POST",))

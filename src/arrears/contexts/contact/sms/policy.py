@@ -23,6 +23,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from arrears.domain.errors import RuleDataError
+from arrears.rules.bank import bank_facts
 
 __all__ = ["Policy", "load_policy", "policy", "POLICY_FILE", "TEMPLATES_FILE", "in_window", "next_window_start",
            "window_bounds", "local_day", "day_start", "expiry_for"]
@@ -60,6 +61,7 @@ class Policy:
         return timedelta(seconds=seq[min(max(attempt, 1), len(seq)) - 1])
 
     def signature(self, language: str) -> str:
+        """The 【bank name】 a message starts with (rules/bank.yaml)."""
         return self.languages[language]["signature"]
 
     def opt_out_line(self, language: str) -> str:
@@ -92,14 +94,16 @@ def load_policy(path: str | Path = POLICY_FILE) -> Policy:
         overlap = set(data["permanent_statuses"]) & set(data["transient_statuses"])
         if overlap:
             errors.append(f"permanent_statuses and transient_statuses share {sorted(overlap)}")
+    bank = bank_facts()  # the hotline and the 【】 signature: the bank's own facts, one source
     if errors:
         raise RuleDataError(source, errors)
     return Policy(
         version=str(data["version"]), window_from=frm, window_until=until,
         max_per_debtor_per_day=data["max_per_debtor_per_day"], carry_over_days=data["carry_over_days"],
         max_attempts=data["retry"]["max_attempts"], backoff_seconds=tuple(data["retry"]["backoff_seconds"]),
-        rate_per_second=float(data["rate_per_second"]), max_parts=data["max_parts"], hotline=data["hotline"],
-        default_language=data["default_language"], languages={k: dict(v) for k, v in data["languages"].items()},
+        rate_per_second=float(data["rate_per_second"]), max_parts=data["max_parts"], hotline=bank.hotline,
+        default_language=data["default_language"],
+        languages={k: {**v, "signature": bank.signature(k)} for k, v in data["languages"].items()},
         opt_out_keywords=tuple(data["opt_out_keywords"]), permanent_statuses=frozenset(data["permanent_statuses"]),
         transient_statuses=frozenset(data["transient_statuses"]),
         permanent_receipt_errors=frozenset(data["permanent_receipt_errors"]),

@@ -68,7 +68,7 @@ from arrears.contexts.portfolio import facade as portfolio
 from arrears.core.machine import IllegalTransition, TransitionMap
 from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain import action_params, screening
-from arrears.domain.masking import mask_name
+from arrears.domain.masking import card_last4, mask_name
 from arrears.domain.money import format_amounts, sum_by_currency
 from arrears.adapters.smpp import GatewayError, Inbound, Outgoing, Receipt, Submitted
 from arrears.core.privacy.crypto import normalize_phone
@@ -302,7 +302,6 @@ def _case_values(case, language: str, as_of: date) -> dict[str, str]:
     p = pol.policy()
     accounts = portfolio.account_figures(case.customer_id)
     worst = accounts[0] if accounts else None
-    digits = re.sub(r"\D", "", worst.external_id) if worst else ""
     figures = case_amounts(case)  # every currency the debtor owes in, the case's primary one first
     minimum = in_case_order(figures, sum_by_currency((a.currency, a.minimum_due) for a in accounts))
     dues = [a.oldest_unpaid_due_date for a in accounts if a.oldest_unpaid_due_date]
@@ -311,7 +310,7 @@ def _case_values(case, language: str, as_of: date) -> dict[str, str]:
     if language == "en" and templating.has_cjk(masked):
         masked = "Customer"
     return {
-        "card_last4": digits[-4:] if len(digits) >= 4 else (digits or "----"),
+        "card_last4": (card_last4(worst.external_id) if worst else "") or "----",
         "overdue_amount": format_amounts(amounts_of(figures, "overdue"), language),
         "total_balance": format_amounts(amounts_of(figures, "balance"), language),
         "minimum_due": format_amounts(minimum or {case.currency: Decimal("0.00")}, language),

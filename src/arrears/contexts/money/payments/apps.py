@@ -31,6 +31,12 @@ class PaymentsConfig(AppConfig):
         from .selectors import payments_relation, promises_relation
 
         register_event_kinds(event_kinds())
+        from arrears.contexts.casework.facade import register_event_describer
+
+        from .events import DESCRIBERS
+
+        for code, describer in DESCRIBERS.items():  # the timeline reads them in words
+            register_event_describer(code, describer)
         # the strategy reads payments and promises as relations (it may not import money)
         register_relation("payments", payments_relation)
         register_relation("promises", promises_relation)

@@ -88,6 +88,13 @@ class PromiseView:
     paid_amount: Decimal
     evaluated_on: date | None
 
+    @property
+    def channel_label(self) -> str:
+        """The channel the promise was taken on, in the active language."""
+        from .events import promise_channel_label
+
+        return promise_channel_label(self.channel)
+
 
 @dataclass(frozen=True)
 class CaseMoney:

@@ -66,6 +66,13 @@ def load_authority(path: str | None = None) -> dict[str, settlement_rules.Author
     return out
 
 
+@lru_cache(maxsize=None)
+def authority_currency(path: str | None = None) -> str:
+    """The currency of the authority limits' amounts (``authority.yaml`` ``currency``, default CNY)."""
+    data, _errors = load_rule_file(path or str(AUTHORITY_FILE), "waiver_authority.schema.json")
+    return (data or {}).get("currency") or "CNY"
+
+
 def _roles(user) -> list[str]:
     return list(user.groups.values_list("name", flat=True)) if user is not None else []
 
@@ -281,7 +288,15 @@ def approve_settlement(settlement_id: int, approver, today: date, *, customer_id
         s = _locked(Settlement, settlement_id, customer_id, "settlement")
         if approver is None or s.requested_by_id == approver.pk:
             raise ServicingRefused(["the person who requested the waiver may not approve it (maker-checker)"])
-        problems = settlement_rules.authority_problems(_roles(approver), load_authority(), s.owed, s.waived)
+        from arrears.rules.exchange_rates import exchange_rates
+
+        try:  # limits in yuan: another currency at a recorded rate, or refused (never as if yuan)
+            problems = settlement_rules.authority_problems(
+                _roles(approver), load_authority(), s.owed, s.waived, currency=_account(s.account_id).currency,
+                limits_currency=authority_currency(), rates=exchange_rates())
+        except settlement_rules.NoExchangeRate as exc:
+            record("servicing.settlement_refused", actor=approver, obj=s, data={"problems": [str(exc)]})
+            raise
         if problems:
             record("servicing.settlement_refused", actor=approver, obj=s, data={"problems": problems})
             raise ServicingRefused(problems)
