@@ -11,7 +11,7 @@ import base64
 import binascii
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -435,24 +435,10 @@ class BucketChange:
 
 
 @dataclass(frozen=True)
-class AccountView:
-    id: int
-    external_id: str
-    product_code: str
-    currency: str
-    credit_limit: Decimal
-    balance: Decimal
-    principal: Decimal
-    interest: Decimal
-    fees: Decimal
-    overdue_amount: Decimal
-    minimum_due: Decimal
-    dpd: int
-    bucket: str
-    oldest_unpaid_due_date: date | None
-    due_day: int
-    as_of_extract: date
-    last_run_as_of: date | None
+class AccountView(portfolio.AccountRecord):
+    """An account's figures (the portfolio's :class:`AccountRecord`) with its latest statements and
+    bucket moves, for the case page."""
+
     statements: list[StatementView] = field(default_factory=list)
     bucket_history: list[BucketChange] = field(default_factory=list)
 
@@ -573,23 +559,7 @@ def case_detail(user, case_id: int) -> CaseDetail:
 
     account_views = [
         AccountView(
-            id=a.id,
-            external_id=a.external_id,
-            product_code=a.product_code,
-            currency=a.currency,
-            credit_limit=a.credit_limit,
-            balance=a.balance,
-            principal=a.principal,
-            interest=a.interest,
-            fees=a.fees,
-            overdue_amount=a.overdue_amount,
-            minimum_due=a.minimum_due,
-            dpd=a.dpd,
-            bucket=a.bucket,
-            oldest_unpaid_due_date=a.oldest_unpaid_due_date,
-            due_day=a.due_day,
-            as_of_extract=a.as_of_extract,
-            last_run_as_of=a.last_run_as_of,
+            **{f.name: getattr(a, f.name) for f in fields(portfolio.AccountRecord)},
             statements=[
                 StatementView(
                     statement_date=s.statement_date,
