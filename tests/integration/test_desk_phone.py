@@ -130,6 +130,35 @@ def test_callback_due_comes_first_and_not_before_its_time(desk):
         assert services.get_next(a1).case_id == c1.pk
 
 
+def test_the_next_days_sync_refreshes_every_item_and_keeps_a_callbacks_time(desk):
+    """Each day every ready item's DPD moves (the whole queue is updated, set-based): the new
+    figures land, a callback keeps its due time, a promise due tomorrow turns its item into a
+    promise follow-up due that day (the business day's midnight)."""
+    t, a1, a2 = desk["team"], desk["a1"], desk["a2"]
+    c1, c2, c3 = (make_case(i, team=t, agent=a1, priority=5, dpd=30) for i in (1, 2, 3))
+    with frozen(at(10)):
+        services.sync_queue()
+        call = services.dial(a1, c1.pk, c1.customer.contacts.get().pk)
+        services.post_outcome(a1, c1.pk, services.OutcomeInput(
+            call.call_id, "call_debtor", "callback_requested", callback_at=dt.datetime(2026, 11, 30, 15, 0),
+            recording_seconds=40))
+    tomorrow = TODAY + dt.timedelta(days=1)
+    PromiseToPay.objects.create(case=c3, customer=c3.customer, amount=Decimal("100.00"), currency="CNY",
+                                promised_on=tomorrow + dt.timedelta(days=1), taken_on=TODAY, created_at=at(10))
+    Case.objects.filter(pk__in=[c1.pk, c2.pk, c3.pk]).update(max_dpd=31, assigned_to=a2)
+    Case.objects.filter(pk=c2.pk).update(action_params=json.dumps({"priority": 2, "queue": "early"}))
+    with frozen(at(9, day=tomorrow)):
+        counts = services.sync_queue()
+    assert counts["updated"] == 3 and counts["inserted"] == 0
+    items = {q.case_id: q for q in QueueItem.objects.all()}
+    assert {cid: (q.dpd, q.agent_id) for cid, q in items.items()} == {c: (31, a2.pk) for c in (c1.pk, c2.pk, c3.pk)}
+    assert items[c2.pk].priority == 2 and items[c1.pk].priority == 5
+    assert items[c1.pk].klass == V.KLASS_CALLBACK and items[c1.pk].due_at == at(15)
+    assert items[c3.pk].klass == V.KLASS_PROMISE
+    assert items[c3.pk].due_at == dt.datetime.combine(tomorrow + dt.timedelta(days=1), dt.time(), tzinfo=SH)
+    assert items[c2.pk].klass == V.KLASS_NORMAL and items[c2.pk].due_at is None
+
+
 def test_callback_outside_allowed_hours_is_refused_with_the_gates_reason(desk):
     t, a1 = desk["team"], desk["a1"]
     c = make_case(1, team=t, agent=a1)

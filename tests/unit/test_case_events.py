@@ -130,6 +130,31 @@ def test_an_open_kind_takes_other_json_values_but_not_non_json_ones():
         check_event("field_visit", {**data, "amount": Decimal("1.00")})
 
 
+def test_a_shape_found_valid_once_does_not_let_its_neighbours_through():
+    """The check remembers valid shapes (keys and value types) for speed; a neighbour of a valid
+    shape — one key fewer, one more, one type changed, the same keys in another kind — is still
+    checked and refused."""
+    from arrears.contexts.casework.events import InvalidCaseEvent, check_event
+
+    good = {"bucket": "M1", "dpd": 30}
+    for _ in range(2):  # the second time from the remembered shape
+        assert check_event("opened", dict(good)) is check_event("opened", {"bucket": "M2", "dpd": 61})
+    for data, problem in [({"bucket": "M1"}, "dpd: required"),
+                          ({**good, "dpd": True}, "dpd: int expected, got bool"),
+                          ({**good, "dpd": "30"}, "dpd: int expected, got str"),
+                          ({**good, "colour": "red"}, "colour: not declared for this kind")]:
+        with pytest.raises(InvalidCaseEvent) as info:
+            check_event("opened", data)
+        assert problem in info.value.details["problems"]
+    with pytest.raises(InvalidCaseEvent, match="required"):
+        check_event("bucket_changed", dict(good))
+    # values that need the JSON check are checked every time
+    visit = {"visit": 1, "from": "planned", "to": "in_progress", "distance_m": 12.5}
+    check_event("field_visit", visit)
+    with pytest.raises(InvalidCaseEvent, match="not JSON"):
+        check_event("field_visit", {**visit, "distance_m": float("nan")})
+
+
 def test_every_problem_is_listed_at_once():
     from arrears.contexts.casework.events import InvalidCaseEvent, check_event
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import itertools
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -31,21 +31,6 @@ SMALL = 64
 def vendor() -> str:
     """``"postgresql"`` or ``"sqlite"``."""
     return connection.vendor
-
-
-_AS_IS = frozenset({str, int, float, bool, type(None)})
-
-
-def _sqlite_value(v: Any) -> Any:
-    if type(v) in _AS_IS:  # the common case first: millions of cells per run
-        return v
-    if isinstance(v, datetime):
-        return v.isoformat(sep=" ")
-    if isinstance(v, date):
-        return v.isoformat()
-    if isinstance(v, Decimal):
-        return str(v)
-    return v
 
 
 #: rows after which a PostgreSQL bulk insert refreshes the table's planner statistics
@@ -83,7 +68,9 @@ def bulk_insert(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
             sql = f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})"
             it = iter(rows)
             while chunk := list(itertools.islice(it, BATCH)):
-                cur.executemany(sql, [tuple(_sqlite_value(v) for v in r) for r in chunk])
+                # dates, aware datetimes and Decimals go through the adapters Django's SQLite backend
+                # registers (``isoformat`` / ``isoformat(" ")`` / ``str``): no per-cell conversion here
+                cur.executemany(sql, chunk)
                 n += len(chunk)
     return n
 
@@ -127,7 +114,9 @@ def read_arrow(sql: str, params: Sequence[Any] = (), schema: pa.Schema | None = 
 
     On PostgreSQL the result streams through ``COPY (…) TO STDOUT`` as CSV; on SQLite through the
     cursor. ``schema`` (column names → Arrow types) types the result; money should be selected as
-    text (``CAST(x AS TEXT)``) and typed ``decimal128(16, 2)`` so it stays exact.
+    text (``CAST(x AS TEXT)``) and typed ``decimal128(16, 2)`` so it stays exact. Dates may be
+    selected as text too (ISO ``YYYY-MM-DD``, typed ``date32``): on SQLite that skips the backend's
+    parsing of each value.
     """
     with connection.cursor() as cur:
         if vendor() == "postgresql":
@@ -154,15 +143,34 @@ def read_arrow(sql: str, params: Sequence[Any] = (), schema: pa.Schema | None = 
         names = [d[0] for d in cur.description]
         rows = cur.fetchall()
     columns = list(zip(*rows)) if rows else [[] for _ in names]
-    arrays = {}
-    for i, name in enumerate(names):
-        typ = schema.field(name).type if schema is not None else None
-        values = list(columns[i])
-        if typ is not None and pa.types.is_decimal(typ):
-            values = [None if v is None else Decimal(str(v)) for v in values]
-        elif typ is not None and pa.types.is_boolean(typ):
-            values = [None if v is None else bool(v) for v in values]
-        elif typ is not None and pa.types.is_date(typ):
-            values = [None if v is None else (v if isinstance(v, date) else date.fromisoformat(v)) for v in values]
-        arrays[name] = pa.array(values, type=typ)
-    return pa.table(arrays)
+    return pa.table({name: _sqlite_array(list(columns[i]), schema.field(name).type if schema is not None else None)
+                     for i, name in enumerate(names)})
+
+
+def _sqlite_array(values: list, typ: pa.DataType | None) -> pa.Array:
+    """One SQLite result column as an Arrow array of ``typ``: money selected as text and ISO dates
+    are typed by Arrow's casts (whole columns at once); a column of other Python values falls back
+    to converting value by value. Raises ``pyarrow.ArrowInvalid`` when a value does not fit
+    ``typ`` (a money text with more decimals than its scale)."""
+    if typ is None:
+        return pa.array(values)
+    try:
+        if pa.types.is_decimal(typ):
+            return pa.array(values, type=pa.string()).cast(typ)
+        if pa.types.is_date(typ):
+            try:
+                return pa.array(values, type=typ)  # dates the backend already parsed (a date column)
+            except (pa.ArrowTypeError, TypeError):
+                return pa.array(values, type=pa.string()).cast(typ)  # dates selected as ISO text
+        if pa.types.is_boolean(typ):
+            return pa.array(values, type=pa.int64()).cast(typ)
+        return pa.array(values, type=typ)
+    except (pa.ArrowTypeError, TypeError):
+        pass
+    if pa.types.is_decimal(typ):
+        values = [None if v is None else Decimal(str(v)) for v in values]
+    elif pa.types.is_boolean(typ):
+        values = [None if v is None else bool(v) for v in values]
+    elif pa.types.is_date(typ):
+        values = [None if v is None else (v if isinstance(v, date) else date.fromisoformat(v)) for v in values]
+    return pa.array(values, type=typ)

@@ -176,14 +176,15 @@ def read_accounts(as_of):
     t, h = CardAccount._meta.db_table, BucketHistory._meta.db_table
     return dbio.read_arrow(
         f"SELECT a.id AS account_id, a.customer_id, a.currency, CAST(a.balance AS TEXT) AS balance, "
-        f"CAST(a.overdue_amount AS TEXT) AS overdue_amount, a.oldest_unpaid_due_date, "
+        f"CAST(a.overdue_amount AS TEXT) AS overdue_amount, "
+        f"CAST(a.oldest_unpaid_due_date AS TEXT) AS oldest_unpaid_due_date, "
         f"CASE WHEN h.id IS NOT NULL THEN NULLIF(h.previous_bucket, '') "
         f"     WHEN a.last_run_as_of IS NULL THEN NULL ELSE a.bucket END AS prev_bucket, "
         f"CASE WHEN a.last_run_as_of IS NULL THEN -1 ELSE a.dpd END AS prev_dpd, a.bucket AS stored_bucket, "
-        f"CASE WHEN h.id IS NULL THEN 0 ELSE 1 END AS seen_today, a.as_of_extract AS extract_date, "
+        f"CASE WHEN h.id IS NULL THEN 0 ELSE 1 END AS seen_today, CAST(a.as_of_extract AS TEXT) AS extract_date, "
         f"CAST(a.extract_overdue_amount AS TEXT) AS extract_overdue, "
-        f"a.extract_oldest_unpaid_due_date AS extract_oldest, "
-        f"CAST(a.overdue_amount AS TEXT) AS prev_overdue, a.oldest_unpaid_due_date AS prev_oldest "
+        f"CAST(a.extract_oldest_unpaid_due_date AS TEXT) AS extract_oldest, "
+        f"CAST(a.overdue_amount AS TEXT) AS prev_overdue, CAST(a.oldest_unpaid_due_date AS TEXT) AS prev_oldest "
         f"FROM {t} a LEFT JOIN {h} h ON h.account_id = a.id AND h.as_of = %s AND h.cause = 'daily_run'",
         [as_of],
         schema=ACCOUNT_SCHEMA,

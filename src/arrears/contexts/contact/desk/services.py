@@ -49,6 +49,7 @@ from arrears.contexts.casework.facade import CaseNotFound
 from arrears.contexts.contact.compliance import services as gate
 from arrears.contexts.money import facade as money
 from arrears.contexts.org import facade as org
+from arrears.core import dbio
 from arrears.core.errors import ArrearsError, ErrorCode
 from arrears.domain import action_params
 from arrears.domain.calendar import local_date
@@ -243,17 +244,18 @@ def sync_queue(case_ids: list[int] | None = None, now: datetime | None = None) -
     for i in range(0, len(deletes), 5000):
         QueueItem.objects.filter(case_id__in=deletes[i:i + 5000], state="ready").delete()
     if inserts:
-        from arrears.core import dbio
-
         dbio.bulk_insert(table, ("case_id", "team_id", "agent_id", "state", "klass", "due_at", "priority",
                                  "score_rank", "dpd", "available_at", "claimed_by_id", "claimed_at", "last_result",
                                  "note"), inserts)
-    # updates keep callbacks' due time: only a class change to promise/normal rewrites due_at
-    for cid, team, agent, prio, rank, dpd, klass, due in updates:
-        fields = dict(team_id=team, agent_id=agent, priority=prio, score_rank=rank, dpd=dpd, klass=klass)
-        if klass != V.KLASS_CALLBACK:
-            fields["due_at"] = due
-        QueueItem.objects.filter(pk=cid).update(**fields)
+    # set-based (every ready item's DPD moves each day: one statement, not one per item); updates
+    # keep callbacks' due time: only a class change to promise/normal rewrites due_at
+    figures = ("team_id", "agent_id", "priority", "score_rank", "dpd", "klass")
+    callbacks = [u[:7] for u in updates if u[6] == V.KLASS_CALLBACK]
+    others = [(*u[:7], adapt(u[7]) if u[7] else None) for u in updates if u[6] != V.KLASS_CALLBACK]
+    if callbacks:
+        dbio.bulk_update(table, "case_id", figures, callbacks)
+    if others:
+        dbio.bulk_update(table, "case_id", (*figures, "due_at"), others)
     return {"queued": len(wanted), "inserted": len(inserts), "updated": len(updates), "removed": len(deletes)}
 
 
