@@ -64,3 +64,18 @@ def test_money_with_more_decimals_than_its_scale_is_refused_not_rounded(table):
     with pytest.raises(pa.ArrowInvalid):
         dbio.read_arrow("SELECT 1 AS id, '1.234' AS amount, NULL AS due, NULL AS flag, NULL AS note",
                         schema=SCHEMA)
+
+
+def test_a_value_adapted_once_is_stored_as_the_per_row_value_would_be(table):
+    """``db_value`` (a run date or write time adapted once for a million rows) stores exactly what
+    passing the value on each row stores."""
+    at = datetime(2026, 12, 1, 16, 30, 5, 120, tzinfo=timezone.utc)
+    with transaction.atomic():
+        dbio.bulk_insert(table, ("id", "amount", "due", "at"), [(1, Decimal("1.10"), date(2026, 2, 28), at)])
+        dbio.bulk_insert(table, ("id", "amount", "due", "at"),
+                         [(2, dbio.db_value(Decimal("1.10")), dbio.db_value(date(2026, 2, 28)), dbio.db_value(at))])
+    with connection.cursor() as cur:
+        cur.execute("SELECT amount, due, at FROM t_dbio ORDER BY id")
+        first, second = cur.fetchall()
+    assert first == second
+    assert dbio.db_value(None) is None and dbio.db_value("x") == "x"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import itertools
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +31,22 @@ SMALL = 64
 def vendor() -> str:
     """``"postgresql"`` or ``"sqlite"``."""
     return connection.vendor
+
+
+def db_value(v: Any) -> Any:
+    """``v`` as a bulk write stores it: on SQLite a date or datetime as the text its adapter writes
+    (``isoformat()`` / ``isoformat(" ")``, the offset kept), a ``Decimal`` as ``str``; on PostgreSQL
+    ``v`` itself. For a value repeated on every row of a large write (the run date, the write's
+    time): adapted once, not once per row."""
+    if vendor() == "postgresql":
+        return v
+    if isinstance(v, datetime):
+        return v.isoformat(" ")
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return str(v)
+    return v
 
 
 #: rows after which a PostgreSQL bulk insert refreshes the table's planner statistics

@@ -141,9 +141,11 @@ def _write_events(rows: list[EventRow], at: datetime | None, request, actors: di
     # both or neither: inside the caller's transaction a failure marks it for rollback (no savepoint:
     # no extra round trips on the desk's hot requests); alone, a transaction of its own
     with transaction.atomic(savepoint=False):
+        at_value, days = dbio.db_value(at), {}  # adapted once: one time and a few dates for many rows
         n = dbio.bulk_insert(
             CaseEvent._meta.db_table, EVENT_COLUMNS,
-            ((e.case_id, at, e.as_of, e.kind, e.from_status, e.to_status, e.actor_id, e.reason, json.dumps(e.data or {}))
+            ((e.case_id, at_value, days[e.as_of] if e.as_of in days else days.setdefault(e.as_of, dbio.db_value(e.as_of)),
+              e.kind, e.from_status, e.to_status, e.actor_id, e.reason, json.dumps(e.data or {}))
              for e in timeline),
         ) if timeline else 0
         if audited:
@@ -233,8 +235,10 @@ def transition_many(
     target = CaseStatus(to_status)
     by_from: dict[str, list[int]] = defaultdict(list)
     for case_id, current in cases:
+        by_from[current].append(case_id)
+    for current in by_from:  # each move checked once, not once per case (a status and its enum are one key)
         check_transition(current, target)
-        by_from[CaseStatus(current).value].append(case_id)
+    by_from = {CaseStatus(current).value: ids for current, ids in by_from.items()}
     if not by_from:
         return 0
     day = as_of or timezone.localdate()

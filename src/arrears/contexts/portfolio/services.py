@@ -149,11 +149,12 @@ def newest_extract_date() -> date | None:
 def write_delinquency(accounts: Iterable[Sequence], history: Iterable[Sequence], superseded: list[int],
                       as_of: date) -> int:
     """See :func:`arrears.contexts.portfolio.facade.write_delinquency`."""
+    day = dbio.db_value(as_of)  # on every row: adapted once
     n = dbio.bulk_update(
         CardAccount._meta.db_table,
         "id",
         ("dpd", "bucket", "overdue_amount", "oldest_unpaid_due_date", "last_run_as_of"),
-        ((a, d, b, o, u, as_of) for a, d, b, o, u in accounts),
+        ((a, d, b, o, u, day) for a, d, b, o, u in accounts),
     )
     for i in range(0, len(superseded), 5_000):
         BucketHistory.objects.filter(as_of=as_of, account_id__in=superseded[i:i + 5_000],
@@ -161,7 +162,7 @@ def write_delinquency(accounts: Iterable[Sequence], history: Iterable[Sequence],
     dbio.bulk_insert(
         BucketHistory._meta.db_table,
         ("account_id", "as_of", "dpd", "bucket", "previous_bucket", "roll"),
-        ((a, as_of, d, b, p, r) for a, d, b, p, r in history),
+        ((a, day, d, b, p, r) for a, d, b, p, r in history),
     )
     return n
 

@@ -175,11 +175,13 @@ def _move_statuses(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
     """Case status follows the decision: ``hold`` → on hold; a treatment → in collection."""
     current = casework.case_statuses(r[0] for r in con.sql("SELECT case_id FROM decided").fetchall())
     to_hold, to_collect = [], []
+    may_hold = (CaseStatus.OPEN.value, CaseStatus.IN_COLLECTION.value)
+    may_collect = (CaseStatus.OPEN.value, CaseStatus.ON_HOLD.value)
     for case_id, action in con.sql("SELECT case_id, action FROM decided").fetchall():
         status = current.get(case_id)
-        if action == "hold" and status in (CaseStatus.OPEN.value, CaseStatus.IN_COLLECTION.value):
+        if action == "hold" and status in may_hold:
             to_hold.append((case_id, status))
-        elif action not in ("hold", "none") and status in (CaseStatus.OPEN.value, CaseStatus.ON_HOLD.value):
+        elif action not in ("hold", "none") and status in may_collect:
             to_collect.append((case_id, status))
     n = casework.transition_many(to_hold, CaseStatus.ON_HOLD, as_of=as_of, reason=REASON_HOLD)
     n += casework.transition_many(to_collect, CaseStatus.IN_COLLECTION, as_of=as_of, reason=REASON_TREAT)
