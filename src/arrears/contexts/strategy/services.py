@@ -78,9 +78,10 @@ def read_raw(as_of: date, case_ids: list[int] | None = None) -> dict[str, pa.Tab
     queries = {
         "cases": (f"SELECT c.case_id, c.customer_id, c.bucket, c.max_dpd AS dpd, "
                   f"CAST(c.total_balance AS TEXT) AS balance, CAST(c.overdue_amount AS TEXT) AS overdue, "
-                  f"NULLIF(c.score_band, '') AS score_band, c.stage, c.stage_since, cu.district, cu.language, "
-                  f"c.segment, c.arm, c.rule_id, c.action, c.action_params, c.next_review_on, c.strategy_version, "
-                  f"c.opened_on FROM ({casework.cases_sql()}) c "
+                  f"NULLIF(c.score_band, '') AS score_band, c.stage, CAST(c.stage_since AS TEXT) AS stage_since, "
+                  f"cu.district, cu.language, c.segment, c.arm, c.rule_id, c.action, c.action_params, "
+                  f"CAST(c.next_review_on AS TEXT) AS next_review_on, c.strategy_version, "
+                  f"CAST(c.opened_on AS TEXT) AS opened_on FROM ({casework.cases_sql()}) c "
                   f"JOIN ({portfolio.customers_sql()}) cu ON cu.customer_id = c.customer_id "
                   f"WHERE c.closed_on IS NULL{only}", []),
         "limits": (f"SELECT a.customer_id, CAST(a.credit_limit AS TEXT) AS credit_limit "
