@@ -76,6 +76,6 @@ def test_a_value_adapted_once_is_stored_as_the_per_row_value_would_be(table):
                          [(2, dbio.db_value(Decimal("1.10")), dbio.db_value(date(2026, 2, 28)), dbio.db_value(at))])
     with connection.cursor() as cur:
         cur.execute("SELECT amount, due, at FROM t_dbio ORDER BY id")
-        first, second = cur.fetchall()
-    assert first == second
+        per_row, adapted_once = cur.fetchall()
+    assert per_row == adapted_once
     assert dbio.db_value(None) is None and dbio.db_value("x") == "x"
